@@ -1,0 +1,1 @@
+"""The `reflow` command and LightningReflowCLI (filled by the reflow-cli work)."""

@@ -1,0 +1,1 @@
+"""The LightningReflow Python API (filled by the reflow-cli work)."""

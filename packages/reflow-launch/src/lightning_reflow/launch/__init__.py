@@ -1,0 +1,1 @@
+"""reflow-launch: containers for reflow fit/resume (filled by the reflow-launch work)."""

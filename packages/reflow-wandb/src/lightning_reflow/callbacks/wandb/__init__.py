@@ -1,0 +1,1 @@
+"""Seed import path for WandbArtifactCheckpoint (filled by the reflow-wandb work)."""

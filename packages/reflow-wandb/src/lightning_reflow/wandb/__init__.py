@@ -1,0 +1,1 @@
+"""W&B integration of LightningReflow (filled by the reflow-wandb work)."""
