@@ -1,0 +1,28 @@
+"""Environment variables that follow the run: applied early, recorded in checkpoints, restored on resume.
+
+The functions import neither torch nor Lightning (the CLI calls them before building anything);
+``EnvironmentCallback`` is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightning_reflow.callbacks.environment.apply_environment import apply_environment, restore_environment
+from lightning_reflow.callbacks.environment.config_lookup import checkpoint_environment, env_vars_from_config
+
+__all__ = [
+    "EnvironmentCallback",
+    "apply_environment",
+    "checkpoint_environment",
+    "env_vars_from_config",
+    "restore_environment",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EnvironmentCallback":
+        from lightning_reflow.callbacks.environment.environment_callback import EnvironmentCallback
+
+        return EnvironmentCallback
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
