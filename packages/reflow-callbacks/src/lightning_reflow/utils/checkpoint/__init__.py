@@ -3,6 +3,7 @@
 from lightning_reflow.utils.checkpoint.atomic_save import atomic_save
 from lightning_reflow.utils.checkpoint.loading import (
     CheckpointError,
+    check_model_compatible,
     extract_embedded_config,
     load_checkpoint,
     read_metadata,
@@ -11,6 +12,7 @@ from lightning_reflow.utils.checkpoint.metadata import (
     FORMAT_VERSION,
     REFLOW_KEY,
     ReflowMetadata,
+    fill_run_metadata,
     reflow_section,
     reflow_versions,
 )
@@ -24,7 +26,9 @@ __all__ = [
     "ResolvedCheckpoint",
     "ResumeSource",
     "atomic_save",
+    "check_model_compatible",
     "extract_embedded_config",
+    "fill_run_metadata",
     "load_checkpoint",
     "read_metadata",
     "reflow_section",

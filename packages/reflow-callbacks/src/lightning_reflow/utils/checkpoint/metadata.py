@@ -92,3 +92,20 @@ def reflow_section(checkpoint: dict[str, Any]) -> dict[str, Any]:
         section = {"format": FORMAT_VERSION, "versions": reflow_versions()}
         checkpoint[REFLOW_KEY] = section
     return section
+
+
+def fill_run_metadata(trainer: Any, checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """Add what every reflow checkpoint carries about its run: versions and the W&B run id.
+
+    The run id is read from a ``WandbLogger``'s ``version`` by class name, so this package never
+    imports wandb.
+    """
+    section = reflow_section(checkpoint)
+    if section.get("wandb_run_id") is None:
+        for logger in getattr(trainer, "loggers", None) or []:
+            if type(logger).__name__ == "WandbLogger":
+                run_id = getattr(logger, "version", None)
+                if run_id:
+                    section["wandb_run_id"] = str(run_id)
+                break
+    return section
