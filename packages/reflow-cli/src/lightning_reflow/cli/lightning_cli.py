@@ -1,0 +1,201 @@
+"""LightningReflowCLI: LightningCLI plus ``resume``, the embedded config, environment and pause wiring."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
+from typing_extensions import override
+
+from lightning_reflow.cli import _command
+from lightning_reflow.cli._config import find_environment, remove_secret_values
+from lightning_reflow.cli._trainer_callbacks import reflow_callbacks
+from lightning_reflow.cli.errors import EXIT_USAGE, ReflowUsageError
+from lightning_reflow.cli.resume_plan import RESUME, ResumePlan, prepare_resume
+
+_RESUME_ONLY = ("checkpoint_path", "checkpoint_artifact", "new_run")
+_NOT_EMBEDDED = ("config", "ckpt_path", *_RESUME_ONLY)
+
+
+def _import_path(obj: Any) -> str | None:
+    if obj is None:
+        return None
+    return f"{obj.__module__}:{obj.__qualname__}"
+
+
+class LightningReflowCLI(LightningCLI):
+    """LightningCLI with a ``resume`` subcommand and checkpoints that carry their own config.
+
+    Use it like LightningCLI (``LightningReflowCLI(model_class=MyModel, datamodule_class=MyData)``);
+    on top of ``fit``/``validate``/``test``/``predict`` it adds ``resume --checkpoint-path PATH`` and
+    ``resume --checkpoint-artifact REF``, embeds the fully resolved config in every checkpoint, applies
+    EnvironmentCallback variables before any class is instantiated, and adds a PauseCallback and one
+    progress bar when the config has none.
+
+    Args:
+        save_config_callback: as in LightningCLI; ``None`` by default because the config travels
+            inside every checkpoint.
+        resume_prefix: the command that starts this CLI, used in the printed resume command
+            (default: worked out from ``sys.argv[0]``, e.g. ``python /abs/train.py``).
+        catch_pause: keep a pause inside the CLI object (``self.pause_outcome``) instead of raising
+            ``PauseExit`` (used by the Python API).
+        raise_usage_errors: raise :class:`ReflowUsageError` instead of printing it and exiting with 2.
+        *cli_args, **kwargs: everything else LightningCLI takes (``args``, ``trainer_defaults``, ...).
+    """
+
+    def __init__(
+        self,
+        model_class: type[LightningModule] | Callable[..., LightningModule] | None = None,
+        datamodule_class: type[LightningDataModule] | Callable[..., LightningDataModule] | None = None,
+        save_config_callback: type[SaveConfigCallback] | None = None,
+        *cli_args: Any,
+        resume_prefix: str | None = None,
+        catch_pause: bool = False,
+        raise_usage_errors: bool = False,
+        resume_plan: ResumePlan | None = None,
+        **kwargs: Any,
+    ) -> None:
+        argv: ArgsType = kwargs.pop("args", None)
+        self.resume_prefix = resume_prefix or _command.program_command()
+        self.catch_pause = catch_pause
+        self.pause_outcome: Any = None
+        self.embedded_config: str | None = None
+        self._running = False
+        try:
+            if resume_plan is None and (argv is None or isinstance(argv, list)):
+                resume_plan = prepare_resume(sys.argv[1:] if argv is None else argv)
+            self.resume_plan = resume_plan
+            if resume_plan is not None:
+                argv = resume_plan.args
+            super().__init__(model_class, datamodule_class, save_config_callback, *cli_args, args=argv, **kwargs)
+        except (ReflowUsageError, MisconfigurationException) as err:
+            if raise_usage_errors or self._running:
+                raise
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE) from None
+
+    @staticmethod
+    @override
+    def subcommands() -> dict[str, set[str]]:
+        commands = LightningCLI.subcommands()
+        return {**commands, RESUME: {*commands["fit"], "ckpt_path"}}
+
+    @override
+    def _add_subcommands(self, parser: LightningArgumentParser, **kwargs: Any) -> None:
+        self._subcommand_parsers: dict[str, LightningArgumentParser] = {}
+        subcommands = parser.add_subcommands()
+        for subcommand in self.subcommands():
+            method = "fit" if subcommand == RESUME else subcommand
+            if subcommand == RESUME:
+                description = "Resume a run from a checkpoint with its embedded config (arguments given here win)."
+            else:
+                description = (getattr(Trainer, method).__doc__ or "").strip().splitlines()[0]
+            sub_kwargs = dict(kwargs.get(subcommand, {}))
+            sub_kwargs.setdefault("description", description)
+            sub_parser = self.init_parser(**sub_kwargs)
+            self._add_arguments(sub_parser)
+            skip: set[str | int] = set(self.subcommands()[subcommand])
+            added = sub_parser.add_method_arguments(self.trainer_class, method, skip=skip)
+            self._subcommand_method_arguments[subcommand] = added
+            if subcommand == RESUME:
+                _add_resume_arguments(sub_parser)
+            self._subcommand_parsers[subcommand] = sub_parser
+            subcommands.add_subcommand(subcommand, sub_parser, help=description)
+
+    @override
+    def before_instantiate_classes(self) -> None:
+        subcommand = self.subcommand or ""
+        config = self.config.get(subcommand, self.config)
+        plain = config.clone()
+        for key in _NOT_EMBEDDED:
+            if key in plain:
+                del plain[key]
+        as_dict = yaml.safe_load(self._parser(self.subcommand).dump(plain, skip_none=False, skip_check=True))
+        environment = find_environment(as_dict)
+        checkpoint_env = self.resume_plan.checkpoint_env if self.resume_plan else {}
+        if environment or checkpoint_env:
+            from lightning_reflow.callbacks.environment.apply_environment import apply_environment
+
+            env_vars, strategy = environment or ({}, "override")
+            apply_environment(env_vars, checkpoint_env=checkpoint_env or None, merge_strategy=strategy)
+        self.redacted_env = remove_secret_values(as_dict)
+        self.embedded_config = yaml.safe_dump(as_dict, sort_keys=False)
+
+    @override
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
+        defaults = self.trainer_defaults.get("callbacks")
+        present = [*callbacks, *(defaults if isinstance(defaults, list) else [defaults] if defaults else [])]
+        added = reflow_callbacks(
+            config,
+            present,
+            config_yaml=self.embedded_config,
+            cli_info=self._cli_info(),
+            resume_template=_command.resume_template(self.resume_prefix),
+        )
+        return super()._instantiate_trainer(config, [*callbacks, *added])
+
+    def _cli_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "subcommand": self.subcommand,
+            "cli_class": _import_path(type(self)),
+            "model_class": _import_path(self.model_class),
+            "datamodule_class": _import_path(self.datamodule_class),
+            "subclass_mode_model": bool(self.subclass_mode_model),
+            "subclass_mode_data": bool(self.subclass_mode_data),
+            "resume_command": _command.resume_template(self.resume_prefix),
+        }
+        if self.redacted_env:
+            info["secret_env_names"] = sorted(self.redacted_env)
+        if self.resume_plan is not None:
+            info["resumed_from"] = self.resume_plan.resolved.description or str(self.resume_plan.checkpoint_path)
+        return info
+
+    @override
+    def _run_subcommand(self, subcommand: str) -> None:
+        self._running = True
+        try:
+            if subcommand != RESUME:
+                super()._run_subcommand(subcommand)
+                return
+            assert self.resume_plan is not None
+            before = getattr(self, "before_fit", None)
+            if callable(before):
+                before()
+            kwargs = self._prepare_subcommand_kwargs(RESUME)
+            kwargs["ckpt_path"] = str(self.resume_plan.checkpoint_path)
+            getattr(self, "fit", self.trainer.fit)(**kwargs)
+            after = getattr(self, "after_fit", None)
+            if callable(after):
+                after()
+        except SystemExit as exit_:
+            from lightning_reflow.callbacks import PauseExit
+
+            if self.catch_pause and isinstance(exit_, PauseExit):
+                self.pause_outcome = exit_.outcome
+                return
+            raise
+
+
+def _add_resume_arguments(parser: LightningArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint-path",
+        type=str | None,
+        default=None,
+        help="Checkpoint to resume: a local path, or a URL whose scheme picks a source (s3://bucket/key.ckpt).",
+    )
+    parser.add_argument(
+        "--checkpoint-artifact",
+        type=str | None,
+        default=None,
+        help="W&B artifact to resume, ENTITY/PROJECT/NAME:ALIAS (needs reflow-wandb).",
+    )
+    parser.add_argument(
+        "--new-run",
+        action="store_true",
+        help="Start a new W&B run instead of continuing the run the checkpoint belongs to.",
+    )

@@ -1,0 +1,1 @@
+"""Resume sources shipped with reflow-cli: local files (``file``) and object stores (``s3``)."""
