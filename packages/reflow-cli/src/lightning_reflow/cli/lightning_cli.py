@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
+from jsonargparse import Namespace
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from typing_extensions import override
@@ -78,6 +79,15 @@ class LightningReflowCLI(LightningCLI):
                 raise
             print(f"error: {err}", file=sys.stderr)
             raise SystemExit(EXIT_USAGE) from None
+
+    @override
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        # LightningCLI warns when `args` and `sys.argv` are both set; `reflow` and the Python API pass
+        # `args` on purpose, so parse without that warning.
+        if isinstance(args, (dict, Namespace)):
+            self.config = parser.parse_object(args)
+        else:
+            self.config = parser.parse_args(args)
 
     @staticmethod
     @override

@@ -1,1 +1,7 @@
-"""The LightningReflow Python API (filled by the reflow-cli work)."""
+"""The LightningReflow Python API: ``LightningReflow().fit(config=...)`` and ``.resume(resume_source=...)``."""
+
+from __future__ import annotations
+
+from lightning_reflow.core.lightning_reflow import LightningReflow, ReflowResult
+
+__all__ = ["LightningReflow", "ReflowResult"]
