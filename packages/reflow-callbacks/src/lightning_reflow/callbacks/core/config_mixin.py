@@ -14,7 +14,19 @@ class CallbackConfigMixin:
     resume; a subclass may override ``state_dict``/``load_state_dict`` as the seed's example does.
     Only plain values (str, int, float, bool, None, lists, tuples and dicts of them) are saved, so
     ``torch.load(weights_only=True)`` still reads the checkpoint.
+
+    The seed's order ``class MyCallback(pl.Callback, CallbackConfigMixin)`` puts Lightning's empty
+    ``Callback.state_dict`` first in the MRO, so the mixin installs its methods on each subclass
+    that does not define its own.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("state_dict", "load_state_dict"):
+            if name not in cls.__dict__ and not any(
+                name in base.__dict__ for base in cls.__mro__[1:] if _is_user_class(base)
+            ):
+                setattr(cls, name, CallbackConfigMixin.__dict__[name])
 
     def get_config(self) -> dict[str, Any]:
         """The current values of the ``__init__`` parameters, as plain values."""
@@ -33,6 +45,11 @@ class CallbackConfigMixin:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         for name, value in (state_dict.get("config") or {}).items():
             setattr(self, name, value)
+
+
+def _is_user_class(base: type) -> bool:
+    # A class between the subclass and the library bases that defines its own state methods wins.
+    return base is not CallbackConfigMixin and not base.__module__.startswith(("lightning.", "builtins"))
 
 
 def _is_plain(value: Any) -> bool:

@@ -235,8 +235,6 @@ class PauseCallback(Callback):
                 loaders = _data_order.train_loaders(trainer)
                 _data_order.set_sampler_epoch(loaders, trainer.current_epoch)
                 _data_order.recreate_and_skip(trainer, 0, recreate=True)
-        if self._wait_for_epoch is not None and trainer.current_epoch > self._wait_for_epoch:
-            self._wait_for_epoch = None
 
     @override
     def on_train_batch_end(
@@ -306,6 +304,7 @@ class PauseCallback(Callback):
                 self._upload(trainer, path, outcome)
         self._request = None
         self._preempted = False
+        self._wait_for_epoch = None
         self._preemption.call_previous()
         raise PauseExit(outcome)
 

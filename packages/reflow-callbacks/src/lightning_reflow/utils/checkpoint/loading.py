@@ -47,12 +47,16 @@ def load_checkpoint(
     try:
         checkpoint = torch.load(file, map_location=map_location, weights_only=not trusted, mmap=mmap)
     except pickle.UnpicklingError as err:
-        if "weights_only" in str(err) or "Unsupported global" in str(err):
+        text = str(err)
+        if "Unsupported global" in text or "not an allowed global" in text:
+            blocked = next((line.strip() for line in text.splitlines() if "global" in line), _first_line(err))
             raise CheckpointError(
-                f"{file} holds Python objects that cannot be loaded safely ({_first_line(err)}). "
+                f"{file} holds Python objects that cannot be loaded safely ({blocked}). "
                 "Load it with `trusted=True` only if you produced it yourself."
             ) from err
-        raise CheckpointError(f"{file} is not a readable checkpoint (corrupt: {_first_line(err)}).") from err
+        raise CheckpointError(
+            f"{file} is not a readable checkpoint (truncated or corrupt: {_weights_unpickler_reason(err)})."
+        ) from err
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as err:
         raise CheckpointError(
             f"{file} is not a readable checkpoint (truncated or corrupt: {_first_line(err)}). "
@@ -124,6 +128,14 @@ def check_model_compatible(checkpoint: Mapping[str, Any], model: torch.nn.Module
             f"The checkpoint{origin} was written for another model ({'; '.join(details)}). "
             f"Resume it with the model class and arguments it was trained with ({type(model).__name__} does not fit)."
         )
+
+
+def _weights_unpickler_reason(err: BaseException) -> str:
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        if line.startswith("WeightsUnpickler error") and index + 1 < len(lines):
+            return lines[index + 1]
+    return _first_line(err)
 
 
 def _preview(keys: list[str], limit: int = 3) -> str:
