@@ -78,7 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         plan = prepare_resume(args)
         cli_class, kwargs = _cli_for(plan)
-        cli_class(args=args, resume_plan=plan, resume_prefix=_command.reflow_command(), **kwargs)
+        cli_class(
+            args=args,
+            resume_plan=plan,
+            resume_prefix=_command.reflow_command(),
+            parser_kwargs={"prog": "reflow"},
+            **kwargs,
+        )
     except ReflowUsageError as err:
         print(f"reflow: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from typing_extensions import override
 
 from lightning_reflow.cli import _command
+from lightning_reflow.cli._parser import ReflowArgumentParser, check_config_files
 from lightning_reflow.cli._config import find_environment, remove_secret_values
 from lightning_reflow.cli._trainer_callbacks import reflow_callbacks
 from lightning_reflow.cli.errors import EXIT_USAGE, ReflowUsageError
@@ -62,14 +64,18 @@ class LightningReflowCLI(LightningCLI):
         **kwargs: Any,
     ) -> None:
         argv: ArgsType = kwargs.pop("args", None)
+        kwargs.setdefault("parser_class", ReflowArgumentParser)
         self.resume_prefix = resume_prefix or _command.program_command()
         self.catch_pause = catch_pause
         self.pause_outcome: Any = None
         self.embedded_config: str | None = None
         self._running = False
         try:
-            if resume_plan is None and (argv is None or isinstance(argv, list)):
-                resume_plan = prepare_resume(sys.argv[1:] if argv is None else argv)
+            raw = sys.argv[1:] if argv is None else argv
+            if isinstance(raw, list):
+                check_config_files(raw)
+                if resume_plan is None:
+                    resume_plan = prepare_resume(raw)
             self.resume_plan = resume_plan
             if resume_plan is not None:
                 argv = resume_plan.args
@@ -77,7 +83,8 @@ class LightningReflowCLI(LightningCLI):
         except (ReflowUsageError, MisconfigurationException) as err:
             if raise_usage_errors or self._running:
                 raise
-            print(f"error: {err}", file=sys.stderr)
+            prog = (kwargs.get("parser_kwargs") or {}).get("prog") or Path(sys.argv[0] if sys.argv else "").name
+            print(f"{prog or 'reflow'}: error: {err}", file=sys.stderr)
             raise SystemExit(EXIT_USAGE) from None
 
     @override
@@ -125,7 +132,7 @@ class LightningReflowCLI(LightningCLI):
         for key in _NOT_EMBEDDED:
             if key in plain:
                 del plain[key]
-        as_dict = yaml.safe_load(self._parser(self.subcommand).dump(plain, skip_none=False, skip_check=True))
+        as_dict = yaml.safe_load(self._parser(self.subcommand).dump(plain, skip_none=False, skip_validation=True))
         environment = find_environment(as_dict)
         checkpoint_env = self.resume_plan.checkpoint_env if self.resume_plan else {}
         if environment or checkpoint_env:
@@ -135,6 +142,15 @@ class LightningReflowCLI(LightningCLI):
             apply_environment(env_vars, checkpoint_env=checkpoint_env or None, merge_strategy=strategy)
         self.redacted_env = remove_secret_values(as_dict)
         self.embedded_config = yaml.safe_dump(as_dict, sort_keys=False)
+
+    @override
+    def instantiate_classes(self) -> None:
+        try:
+            super().instantiate_classes()
+        except ValueError as err:
+            # Classes validate their arguments in __init__ with a ValueError that names the fix
+            # (see STYLE.md): that is the user's input, reported as a usage error.
+            raise ReflowUsageError(_cause(err)) from err
 
     @override
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
@@ -189,6 +205,13 @@ class LightningReflowCLI(LightningCLI):
                 self.pause_outcome = exit_.outcome
                 return
             raise
+
+
+def _cause(err: ValueError) -> str:
+    """The first real reason in a jsonargparse union error, or the error's own message."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    reasons = [line[2:] for line in lines if line.startswith("- ") and "Expected a <class 'NoneType'>" not in line]
+    return reasons[0] if reasons else (lines[0] if lines else type(err).__name__)
 
 
 def _add_resume_arguments(parser: LightningArgumentParser) -> None:
