@@ -1,0 +1,292 @@
+"""FlowProgressBarCallback: its counters against Lightning's own schedule, in real fits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.demos.boring_classes import BoringModel
+
+from lightning_reflow.callbacks import FlowProgressBarCallback
+from lightning_reflow.callbacks.core import PauseStatus, PauseStatusProvider
+
+
+class LoggingModel(BoringModel):
+    """Logs its training loss under ``loss`` (not on the progress bar) and ``val_loss``."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        output = super().training_step(batch, batch_idx)
+        self.log("loss", output["loss"])
+        return output
+
+    def validation_step(self, batch: Any, batch_idx: int) -> Any:
+        output = super().validation_step(batch, batch_idx)
+        self.log("val_loss", output["x"])
+        return output
+
+
+class Probe(pl.Callback):
+    """Records the bar's public counters after every batch, and where Lightning really validated."""
+
+    def __init__(self, bar: FlowProgressBarCallback) -> None:
+        self.bar = bar
+        self.rows: list[dict[str, Any]] = []
+        self.validations: list[int] = []  # batches done (whole fit) when each validation started
+        self.end = 0
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        done = trainer.fit_loop.epoch_loop.batch_progress.total.ready
+        g, i = self.bar.global_progress, self.bar.interval_progress
+        self.rows.append(dict(done=done, step=trainer.global_step, g_n=g.n, g_total=g.total, i_n=i.n, i_total=i.total))
+
+    def on_validation_start(self, trainer: pl.Trainer, *args: Any) -> None:
+        if not trainer.sanity_checking:
+            self.validations.append(trainer.fit_loop.epoch_loop.batch_progress.total.ready)
+
+    def on_train_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        self.end = trainer.fit_loop.epoch_loop.batch_progress.total.ready
+
+
+def _fit(
+    tmp_path: Path, settings: dict[str, Any], *, callbacks: list[pl.Callback] = (), ckpt_path: Path | None = None
+) -> tuple[FlowProgressBarCallback, Probe, pl.Trainer]:
+    bar = FlowProgressBarCallback(output="lines", line_interval=3600)
+    probe = Probe(bar)
+    options: dict[str, Any] = dict(limit_val_batches=1, num_sanity_val_steps=0)
+    options.update(settings)
+    trainer = pl.Trainer(
+        default_root_dir=tmp_path,
+        logger=False,
+        enable_model_summary=False,
+        enable_checkpointing=any(isinstance(c, ModelCheckpoint) for c in callbacks),
+        callbacks=[bar, probe, *callbacks],
+        **options,
+    )
+    trainer.fit(LoggingModel(), ckpt_path=ckpt_path)
+    return bar, probe, trainer
+
+
+def _check_against_lightning(probe: Probe, trainer: pl.Trainer, epoch_mode: bool = False) -> None:
+    """Every row: the interval ends where Lightning next validated (or training ended), and started at
+    the previous validation; the global counter is the optimizer step, out of the steps really taken."""
+    assert probe.rows, "no training batch ran"
+    for row in probe.rows:
+        assert row["g_n"] == row["step"]
+        assert row["g_total"] == trainer.global_step, row
+        if epoch_mode:
+            continue
+        done = row["done"]
+        upcoming = [v for v in probe.validations if v >= done]
+        expected_end = min([*upcoming, probe.end])
+        assert row["i_total"] - row["i_n"] == expected_end - done, (row, probe.validations, probe.end)
+        before = [v for v in probe.validations if v < done]
+        if before:
+            assert row["i_n"] == done - max(before), (row, probe.validations)
+
+
+TABLE = {
+    "epochs, default interval": dict(max_epochs=2, limit_train_batches=6),
+    "float interval 0.25": dict(max_epochs=2, limit_train_batches=10, val_check_interval=0.25),
+    "int interval": dict(max_epochs=2, limit_train_batches=7, val_check_interval=3),
+    "every 2nd epoch": dict(max_epochs=5, limit_train_batches=4, check_val_every_n_epoch=2),
+    "across epochs (check_val_every_n_epoch=None)": dict(
+        max_epochs=3, limit_train_batches=4, val_check_interval=5, check_val_every_n_epoch=None
+    ),
+    "accumulation, max_steps mid-epoch": dict(
+        max_steps=5, limit_train_batches=7, val_check_interval=4, accumulate_grad_batches=3
+    ),
+    "accumulation, epochs bound": dict(max_epochs=2, limit_train_batches=7, accumulate_grad_batches=2),
+    "max_steps, max_epochs=-1": dict(max_steps=7, max_epochs=-1, limit_train_batches=4, accumulate_grad_batches=2),
+    "float limit_train_batches": dict(max_epochs=2, limit_train_batches=0.25, val_check_interval=0.5),
+    "max_steps before max_epochs": dict(max_steps=9, max_epochs=5, limit_train_batches=4, val_check_interval=3),
+    "float interval, every 2nd epoch, accumulation": dict(
+        max_epochs=4,
+        limit_train_batches=6,
+        val_check_interval=0.5,
+        check_val_every_n_epoch=2,
+        accumulate_grad_batches=4,
+    ),
+    "one batch per epoch": dict(max_epochs=3, limit_train_batches=1),
+    "interval equal to the epoch": dict(max_epochs=2, limit_train_batches=5, val_check_interval=5),
+}
+
+
+@pytest.mark.parametrize("settings", list(TABLE.values()), ids=list(TABLE))
+def test_counters_follow_lightnings_schedule(tmp_path: Path, settings: dict[str, Any]) -> None:
+    _, probe, trainer = _fit(tmp_path, settings)
+    assert probe.validations or settings.get("limit_val_batches") == 0
+    _check_against_lightning(probe, trainer)
+
+
+def test_without_validation_the_interval_counts_the_epoch(tmp_path: Path) -> None:
+    bar, probe, trainer = _fit(tmp_path, dict(max_epochs=2, limit_train_batches=5, limit_val_batches=0))
+    _check_against_lightning(probe, trainer, epoch_mode=True)
+    assert [(r["i_n"], r["i_total"]) for r in probe.rows] == [(n, 5) for n in range(1, 6)] * 2
+    assert bar.interval_progress.label == "Epoch batches"
+
+
+def test_global_total_counts_optimizer_steps_not_batches(tmp_path: Path) -> None:
+    # 7 batches per epoch with accumulation 3: steps after batches 3, 6 and 7 (the epoch's last batch).
+    _, probe, trainer = _fit(tmp_path, dict(max_epochs=2, limit_train_batches=7, accumulate_grad_batches=3))
+    assert trainer.global_step == 6
+    assert {r["g_total"] for r in probe.rows} == {6}
+    assert [r["g_n"] for r in probe.rows] == [0, 0, 1, 1, 1, 2, 3, 3, 3, 4, 4, 4, 5, 6]
+
+
+RESUMED = {
+    "float interval": dict(max_epochs=3, limit_train_batches=10, val_check_interval=0.25),
+    "across epochs": dict(max_epochs=3, limit_train_batches=4, val_check_interval=5, check_val_every_n_epoch=None),
+    "accumulation and every 2nd epoch": dict(
+        max_epochs=4, limit_train_batches=5, accumulate_grad_batches=2, check_val_every_n_epoch=2
+    ),
+}
+
+
+@pytest.mark.parametrize("settings", list(RESUMED.values()), ids=list(RESUMED))
+def test_resumed_run_shows_what_the_uninterrupted_run_showed(tmp_path: Path, settings: dict[str, Any]) -> None:
+    saver = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=3, save_top_k=-1, filename="{step}")
+    _, full, trainer = _fit(tmp_path / "full", settings, callbacks=[saver])
+    _check_against_lightning(full, trainer)
+    checkpoints = sorted((tmp_path / "ckpt").glob("step=*.ckpt"), key=lambda p: int(re.findall(r"\d+", p.name)[0]))
+    middle = checkpoints[len(checkpoints) // 2]
+    resumed_from = torch.load(middle, weights_only=True)["loops"]["fit_loop"]["epoch_loop.batch_progress"]
+    done = resumed_from["total"]["ready"]  # saved at the batch end, before Lightning counts it completed
+    assert 0 < done < full.end
+    _, resumed, _ = _fit(tmp_path / "resumed", settings, ckpt_path=middle)
+    assert resumed.rows == [r for r in full.rows if r["done"] > done]
+
+
+class ScriptedPause(pl.Callback):
+    """A real PauseStatusProvider: a pause (with upload) is scheduled from a given step; a fixed key hint."""
+
+    def __init__(self, at_step: int, hint: str | None) -> None:
+        self.at_step, self.hint = at_step, hint
+        self.trainer: pl.Trainer | None = None
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self.trainer = trainer
+
+    def pause_status(self) -> PauseStatus:
+        scheduled = self.trainer is not None and self.trainer.global_step >= self.at_step
+        reason = "signal" if scheduled else None
+        return PauseStatus(scheduled=scheduled, upload_requested=scheduled, reason=reason, hint=self.hint)
+
+
+def _lines_fit(tmp_path: Path, capsys: pytest.CaptureFixture[str], **kwargs: Any) -> list[str]:
+    return _lines_fit_trainer(tmp_path, capsys, **kwargs)[0]
+
+
+def _lines_fit_trainer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], **kwargs: Any
+) -> tuple[list[str], pl.Trainer]:
+    bar_kwargs = kwargs.pop("bar", {})
+    bar = FlowProgressBarCallback(**bar_kwargs)
+    options: dict[str, Any] = dict(num_sanity_val_steps=0, limit_val_batches=1)
+    options.update(kwargs)
+    options["callbacks"] = [bar, *options.pop("callbacks", [])]
+    trainer = pl.Trainer(
+        default_root_dir=tmp_path, logger=False, enable_model_summary=False, enable_checkpointing=False, **options
+    )
+    capsys.readouterr()
+    trainer.fit(LoggingModel())
+    return capsys.readouterr().out.splitlines(), trainer
+
+
+def test_plain_lines_outside_a_terminal_show_metrics_and_pause_state(tmp_path: Path, capsys) -> None:
+    pause = ScriptedPause(at_step=3, hint=None)
+    assert isinstance(pause, PauseStatusProvider)
+    lines = _lines_fit(
+        tmp_path,
+        capsys,
+        bar=dict(line_interval=0, global_bar_metrics=["loss", "val_*"], interval_bar_metrics=["lr-*"]),
+        callbacks=[pause],
+        max_steps=5,
+        limit_train_batches=5,
+    )
+    assert len(lines) == 8  # the start, 5 batches, the validation after the 5th, the end (line_interval=0)
+    assert all("\r" not in line and "\x1b" not in line for line in lines)
+    assert lines[0].startswith("Epoch 0: 0/5 steps")
+    assert re.search(
+        r"Epoch 0: 2/5 steps \(40%\) \| Until val: 2/5 batches \| .* \| loss=[-\d.e]+ \| lr-SGD=0.1$", lines[2]
+    )
+    assert "pause" not in " ".join(lines[:3])
+    assert lines[3].endswith("pause scheduled + upload (signal)")
+    assert "val_loss=" in lines[-1]
+
+
+def test_key_hint_shown_only_when_a_key_can_pause(tmp_path: Path, capsys) -> None:
+    with_hint = _lines_fit(
+        tmp_path,
+        capsys,
+        bar=dict(line_interval=0),
+        callbacks=[ScriptedPause(99, "p: pause  w: pause+upload")],
+        max_steps=2,
+    )
+    without = _lines_fit(tmp_path, capsys, bar=dict(line_interval=0), callbacks=[ScriptedPause(99, None)], max_steps=2)
+    assert all(line.endswith("p: pause  w: pause+upload") for line in with_hint)
+    assert not any("pause" in line for line in without)
+
+
+def test_plain_output_is_small_at_default_settings(tmp_path: Path, capsys) -> None:
+    lines = _lines_fit(tmp_path, capsys, max_steps=200, limit_val_batches=0, bar=dict(output="lines"))
+    assert len(lines) <= 3  # start, end, and at most one 30-second line
+    assert sum(len(line) + 1 for line in lines) < 600
+
+
+def test_bars_in_a_terminal_use_tqdm_with_the_same_counters(tmp_path: Path, capsys) -> None:
+    bar = FlowProgressBarCallback(output="bars")
+    probe = Probe(bar)
+    trainer = pl.Trainer(
+        default_root_dir=tmp_path,
+        logger=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        max_epochs=2,
+        limit_train_batches=6,
+        val_check_interval=3,
+        limit_val_batches=1,
+        callbacks=[bar, probe],
+    )
+    trainer.fit(LoggingModel())
+    _check_against_lightning(probe, trainer)
+    out = capsys.readouterr().out
+    assert "12/12" in out and "Until val" in out
+
+
+def test_replaces_lightnings_bar(tmp_path: Path) -> None:
+    trainer = pl.Trainer(default_root_dir=tmp_path, callbacks=[FlowProgressBarCallback()], logger=False)
+    assert isinstance(trainer.progress_bar_callback, FlowProgressBarCallback)
+    assert not any(isinstance(c, TQDMProgressBar) for c in trainer.callbacks)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(output="fancy"), r"output='fancy'.*'auto', 'bars', 'lines'"),
+        (dict(refresh_rate=-1), "refresh_rate=-1"),
+        (dict(line_interval=-2), "line_interval=-2"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        FlowProgressBarCallback(**kwargs)
+
+
+def test_metric_patterns_select_by_name_or_glob_and_values_stay_as_logged(tmp_path: Path, capsys) -> None:
+    lines, trainer = _lines_fit_trainer(
+        tmp_path,
+        capsys,
+        bar=dict(line_interval=0, global_bar_metrics=["val_loss", "nothing*", "loss"], interval_bar_metrics=["lr-*"]),
+        max_epochs=1,
+        limit_train_batches=4,
+        accumulate_grad_batches=2,
+    )
+    logged = trainer.callback_metrics
+    lr = trainer.optimizers[0].param_groups[0]["lr"]
+    expected = f"| val_loss={logged['val_loss'].item():.4g} loss={logged['loss'].item():.4g} | lr-SGD={lr:.4g}"
+    assert lines[-1].endswith(expected), (lines[-1], expected)
