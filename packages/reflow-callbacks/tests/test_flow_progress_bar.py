@@ -290,3 +290,52 @@ def test_metric_patterns_select_by_name_or_glob_and_values_stay_as_logged(tmp_pa
     lr = trainer.optimizers[0].param_groups[0]["lr"]
     expected = f"| val_loss={logged['val_loss'].item():.4g} loss={logged['loss'].item():.4g} | lr-SGD={lr:.4g}"
     assert lines[-1].endswith(expected), (lines[-1], expected)
+
+
+class RequestPauseAt(pl.Callback):
+    """Asks the real PauseCallback for a pause (with upload) at the end of a given batch."""
+
+    def __init__(self, pause: Any, at_done: int) -> None:
+        self.pause, self.at_done = pause, at_done
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if trainer.fit_loop.epoch_loop.batch_progress.total.ready == self.at_done:
+            self.pause.request_pause("api", upload=True)
+
+
+def test_with_the_real_pause_callback_state_shows_and_resumed_counters_continue(tmp_path: Path, capsys) -> None:
+    from lightning_reflow.callbacks import PauseCallback, PauseExit
+
+    settings = dict(max_epochs=2, limit_train_batches=8, val_check_interval=3)
+    _, full, trainer = _fit(tmp_path / "full", settings, callbacks=[PauseCallback(checkpoint_dir=str(tmp_path / "p0"))])
+    _check_against_lightning(full, trainer)
+
+    pause = PauseCallback(checkpoint_dir=str(tmp_path / "p1"))
+    assert isinstance(pause, PauseStatusProvider)
+    bar = FlowProgressBarCallback(output="lines", line_interval=0)
+    paused = pl.Trainer(
+        default_root_dir=tmp_path / "paused",
+        logger=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        limit_val_batches=1,
+        num_sanity_val_steps=0,
+        callbacks=[bar, pause, RequestPauseAt(pause, 4)],
+        **settings,
+    )
+    capsys.readouterr()
+    with pytest.raises(PauseExit) as stop:
+        paused.fit(LoggingModel())
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.endswith("pause scheduled + upload (api)") for line in lines), lines
+    assert not any("pause scheduled" in line for line in lines[:4])
+    checkpoint = stop.value.outcome.checkpoint_path
+    done = torch.load(checkpoint, weights_only=False)["loops"]["fit_loop"]["epoch_loop.batch_progress"]["total"]
+    _, resumed, _ = _fit(
+        tmp_path / "resumed",
+        settings,
+        callbacks=[PauseCallback(checkpoint_dir=str(tmp_path / "p2"))],
+        ckpt_path=Path(checkpoint),
+    )
+    assert resumed.rows == [r for r in full.rows if r["done"] > done["ready"]]
+    assert resumed.rows[0]["done"] == done["ready"] + 1
