@@ -75,7 +75,7 @@ def test_checkpoint_without_reflow_section(tmp_path: Path) -> None:
 
 
 def test_missing_path(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="Checkpoint not found: .*nope.ckpt"):
+    with pytest.raises(CheckpointError, match=r"Checkpoint not found: .*nope\.ckpt"):
         load_checkpoint(tmp_path / "nope.ckpt")
 
 
@@ -111,9 +111,9 @@ def test_unsafe_pickle_is_refused(tmp_path: Path) -> None:
 def test_checkpoint_of_another_model(paused_checkpoint: Path) -> None:
     checkpoint = load_checkpoint(paused_checkpoint)
     check_model_compatible(checkpoint, NoisyModel())  # same model: no error
-    with pytest.raises(CheckpointError, match="written for another model .*other shapes for net.0.bias"):
+    with pytest.raises(CheckpointError, match=r"written for another model .*other shapes for net\.0\.bias"):
         check_model_compatible(checkpoint, NoisyModel(hidden=32))
-    with pytest.raises(CheckpointError, match="missing .*net.0.weight"):
+    with pytest.raises(CheckpointError, match=r"missing .*net\.0\.weight"):
         check_model_compatible(checkpoint, BoringModel())
 
 

@@ -133,7 +133,7 @@ def test_pause_request_at_the_end_of_training_lets_it_finish(tmp_path: Path) -> 
 def test_epoch_mode_waits_for_the_epoch_to_end(tmp_path: Path) -> None:
     expected = _baseline(tmp_path, {})
     _, outcome = fit(tmp_path / "p", pause_at=(3, "signal"), pause_kwargs={"pause_on_batch_end": False})
-    assert outcome is not None and outcome.epoch == 1
+    assert outcome is not None and (outcome.epoch, outcome.global_step) == (0, 12)  # after the whole first epoch
     resumed, _ = fit(tmp_path / "p", ckpt_path=outcome.checkpoint_path)
     assert resumed is not None
     assert_same_weights(expected, resumed)
@@ -152,3 +152,8 @@ def test_epoch_mode_waits_for_the_epoch_to_end(tmp_path: Path) -> None:
 def test_invalid_arguments(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         PauseCallback(**kwargs)
+
+
+def test_epoch_mode_request_in_the_last_epoch_lets_it_finish(tmp_path: Path) -> None:
+    weights, outcome = fit(tmp_path / "p", pause_at=(27, "signal"), pause_kwargs={"pause_on_batch_end": False})
+    assert outcome is None and weights is not None

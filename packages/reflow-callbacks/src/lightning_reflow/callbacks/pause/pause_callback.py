@@ -51,8 +51,8 @@ class PauseCallback(Callback):
         upload_key: key that pauses and hands the checkpoint to an uploader (e.g. W&B).
         refresh_rate: seconds between checks of the ``pause_file``.
         bar_colour: colour a progress bar may use for the pause state.
-        pause_on_batch_end: pause at the next safe batch end; ``False`` waits until the current
-            epoch has ended and pauses at the first safe point of the next one.
+        pause_on_batch_end: pause at the next safe batch end; ``False`` pauses only at the end of the
+            current epoch (after its validation).
         upload_to_wandb: upload every pause checkpoint, not only on ``upload_key``.
         pause_signal: the pause signal (default ``$REFLOW_PAUSE_SIGNAL`` or ``SIGUSR1``).
         pause_file: name of the file in ``checkpoint_dir`` whose appearance requests a pause (its
@@ -109,7 +109,6 @@ class PauseCallback(Callback):
         self._keys = KeyListener({pause_key: lambda: self.request_pause("key"), upload_key: self._upload_key})
         self._preemption = PreemptionHandler(self._on_preempt)
         self._next_file_check = 0.0
-        self._wait_for_epoch: int | None = None
         self._trainer: pl.Trainer | None = None
         # Data-order bookkeeping, all local to this rank (gathered across ranks when saved).
         self._fit_rng: dict[str, Any] | None = None
@@ -251,16 +250,30 @@ class PauseCallback(Callback):
             and not epoch_loop._should_check_val_fx(trainer.fit_loop._data_fetcher)
         )
         request, upload, preempt = self._agree(trainer)
-        if not self.pause_on_batch_end and request and not preempt:
-            if self._wait_for_epoch is None:
-                self._wait_for_epoch = trainer.current_epoch
-            if trainer.current_epoch <= self._wait_for_epoch:
-                return
         if preempt and not epoch_loop._is_training_done:
             self._pause(trainer, "preemption", upload, exact=safe)
-        elif request and safe:
-            reason = self._request[0] if self._request else "signal"
-            self._pause(trainer, reason, upload, exact=True)
+        elif request and safe and self.pause_on_batch_end:
+            self._pause(trainer, self._reason(), upload, exact=True)
+
+    @override
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Epoch mode pauses here, after the epoch's validation and before the epoch-end hooks of
+        # the module and of monitoring callbacks, which Lightning runs again when it resumes.
+        if not self.enable_pause or self.pause_on_batch_end or self._last_epoch(trainer):
+            return
+        request, upload, _ = self._agree(trainer)
+        if request:
+            self._pause(trainer, self._reason(), upload, exact=True)
+
+    def _reason(self) -> str:
+        return self._request[0] if self._request else "signal"
+
+    @staticmethod
+    def _last_epoch(trainer: pl.Trainer) -> bool:
+        # Pausing after the final epoch would only postpone a run that is about to finish.
+        max_epochs = trainer.max_epochs if trainer.max_epochs is not None else -1
+        steps_done = 0 < trainer.max_steps <= trainer.global_step
+        return steps_done or 0 <= max_epochs <= trainer.current_epoch + 1
 
     def _agree(self, trainer: pl.Trainer) -> tuple[bool, bool, bool]:
         """Every rank's requests, combined: a request on any rank pauses all of them at this step."""
@@ -304,7 +317,6 @@ class PauseCallback(Callback):
                 self._upload(trainer, path, outcome)
         self._request = None
         self._preempted = False
-        self._wait_for_epoch = None
         self._preemption.call_previous()
         raise PauseExit(outcome)
 
