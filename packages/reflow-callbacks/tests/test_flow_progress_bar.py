@@ -203,12 +203,12 @@ def test_plain_lines_outside_a_terminal_show_metrics_and_pause_state(tmp_path: P
     lines = _lines_fit(
         tmp_path,
         capsys,
-        bar=dict(line_interval=0, global_bar_metrics=["loss", "val_*"], interval_bar_metrics=["lr-*"]),
+        bar=dict(line_interval=0, line_steps=0, global_bar_metrics=["loss", "val_*"], interval_bar_metrics=["lr-*"]),
         callbacks=[pause],
         max_steps=5,
         limit_train_batches=5,
     )
-    assert len(lines) == 8  # the start, 5 batches, the validation after the 5th, the end (line_interval=0)
+    assert len(lines) == 8  # the start, 5 batches, the validation after the 5th, the end (no rate limit)
     assert all("\r" not in line and "\x1b" not in line for line in lines)
     assert lines[0].startswith("Epoch 0: 0/5 steps")
     assert re.search(
@@ -223,11 +223,13 @@ def test_key_hint_shown_only_when_a_key_can_pause(tmp_path: Path, capsys) -> Non
     with_hint = _lines_fit(
         tmp_path,
         capsys,
-        bar=dict(line_interval=0),
+        bar=dict(line_interval=0, line_steps=0),
         callbacks=[ScriptedPause(99, "p: pause  w: pause+upload")],
         max_steps=2,
     )
-    without = _lines_fit(tmp_path, capsys, bar=dict(line_interval=0), callbacks=[ScriptedPause(99, None)], max_steps=2)
+    without = _lines_fit(
+        tmp_path, capsys, bar=dict(line_interval=0, line_steps=0), callbacks=[ScriptedPause(99, None)], max_steps=2
+    )
     assert all(line.endswith("p: pause  w: pause+upload") for line in with_hint)
     assert not any("pause" in line for line in without)
 
@@ -235,7 +237,11 @@ def test_key_hint_shown_only_when_a_key_can_pause(tmp_path: Path, capsys) -> Non
 def test_plain_output_is_small_at_default_settings(tmp_path: Path, capsys) -> None:
     lines = _lines_fit(tmp_path, capsys, max_steps=200, limit_val_batches=0, bar=dict(output="lines"))
     assert len(lines) <= 3  # start, end, and at most one 30-second line
-    assert sum(len(line) + 1 for line in lines) < 600
+    # Even when every step takes longer than line_interval, a line needs 20 more optimizer steps.
+    slow = _lines_fit(tmp_path, capsys, max_steps=200, limit_val_batches=0, bar=dict(line_interval=0))
+    # The start, every 20th step, and the end line (written whatever the limits).
+    assert [int(re.match(r"Epoch \d+: (\d+)/", line)[1]) for line in slow] == [*range(0, 201, 20), 200]
+    assert sum(len(line) + 1 for line in slow) * 1000 / 200 < 10_000
 
 
 def test_bars_in_a_terminal_use_tqdm_with_the_same_counters(tmp_path: Path, capsys) -> None:
@@ -270,6 +276,7 @@ def test_replaces_lightnings_bar(tmp_path: Path) -> None:
         (dict(output="fancy"), r"output='fancy'.*'auto', 'bars', 'lines'"),
         (dict(refresh_rate=-1), "refresh_rate=-1"),
         (dict(line_interval=-2), "line_interval=-2"),
+        (dict(line_steps=-3), "line_steps=-3"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
@@ -281,7 +288,12 @@ def test_metric_patterns_select_by_name_or_glob_and_values_stay_as_logged(tmp_pa
     lines, trainer = _lines_fit_trainer(
         tmp_path,
         capsys,
-        bar=dict(line_interval=0, global_bar_metrics=["val_loss", "nothing*", "loss"], interval_bar_metrics=["lr-*"]),
+        bar=dict(
+            line_interval=0,
+            line_steps=0,
+            global_bar_metrics=["val_loss", "nothing*", "loss"],
+            interval_bar_metrics=["lr-*"],
+        ),
         max_epochs=1,
         limit_train_batches=4,
         accumulate_grad_batches=2,
@@ -312,7 +324,7 @@ def test_with_the_real_pause_callback_state_shows_and_resumed_counters_continue(
 
     pause = PauseCallback(checkpoint_dir=str(tmp_path / "p1"))
     assert isinstance(pause, PauseStatusProvider)
-    bar = FlowProgressBarCallback(output="lines", line_interval=0)
+    bar = FlowProgressBarCallback(output="lines", line_interval=0, line_steps=0)
     paused = pl.Trainer(
         default_root_dir=tmp_path / "paused",
         logger=False,

@@ -38,7 +38,8 @@ class FlowProgressBarCallback(ProgressBar):
     rescaling by gradient accumulation), plus the current learning rates named like
     ``LearningRateMonitor`` does (``lr-Adam``, ``lr-SGD/pg2``). In a terminal two tqdm bars are drawn
     (at most every 0.1 s); anywhere else (CI, container logs, ``nohup``) one plain line is written every
-    ``line_interval`` seconds and at the end, without carriage returns or escape codes. When a callback
+    ``line_interval`` seconds and ``line_steps`` optimizer steps at most (so at most 50 lines per 1,000
+    steps at the defaults), at the start and at the end, without carriage returns or escape codes. When a callback
     in ``trainer.callbacks`` is a :class:`~lightning_reflow.callbacks.core.PauseStatusProvider` (the
     ``PauseCallback``), its state is shown: a scheduled pause, a requested upload, and the key hint
     only when a key can pause.
@@ -51,10 +52,11 @@ class FlowProgressBarCallback(ProgressBar):
         leave: keep the global bar on screen when training ends.
         bar_colour: colour of the global bar (a name or ``#rrggbb``), ``None`` for the terminal's.
         output: ``"auto"`` (bars when stdout is a terminal, else lines), ``"bars"`` or ``"lines"``.
-        line_interval: seconds between plain lines.
+        line_interval: least seconds between plain lines.
+        line_steps: least optimizer steps between plain lines.
 
     Raises:
-        ValueError: ``refresh_rate`` or ``line_interval`` is negative, or ``output`` is unknown.
+        ValueError: ``refresh_rate``, ``line_interval`` or ``line_steps`` is negative, or ``output`` is unknown.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class FlowProgressBarCallback(ProgressBar):
         bar_colour: str | None = "#fcac17",
         output: str = "auto",
         line_interval: float = 30.0,
+        line_steps: int = 20,
     ) -> None:
         super().__init__()
         if refresh_rate < 0:
@@ -77,11 +80,15 @@ class FlowProgressBarCallback(ProgressBar):
             )
         if line_interval < 0:
             raise ValueError(f"`FlowProgressBarCallback(line_interval={line_interval})` must be 0 or more seconds.")
+        if line_steps < 0:
+            raise ValueError(f"`FlowProgressBarCallback(line_steps={line_steps})` must be 0 or more steps.")
         self.refresh_rate = refresh_rate
         self.leave = leave
         self.bar_colour = bar_colour
         self.output = output
         self.line_interval = line_interval
+        self.line_steps = line_steps
+        self._last_line_step = 0
         self._global_selector = MetricSelector(global_bar_metrics)
         self._interval_selector = MetricSelector(interval_bar_metrics if interval_bar_metrics is not None else [])
         self.global_progress = Progress(label="Epoch 0")
@@ -231,9 +238,16 @@ class FlowProgressBarCallback(ProgressBar):
             return
         now = time.monotonic()
         bars = self.uses_bars
-        if not force and now - self._last_draw < (_BAR_MIN_INTERVAL_S if bars else self.line_interval):
-            return
+        if not force:
+            if bars and now - self._last_draw < _BAR_MIN_INTERVAL_S:
+                return
+            step = self.global_progress.n
+            if not bars and (
+                now - self._last_draw < self.line_interval or step - self._last_line_step < self.line_steps
+            ):
+                return
         self._last_draw = now
+        self._last_line_step = self.global_progress.n
         if self._renderer is None:
             self._renderer = BarsRenderer(self.bar_colour, self.leave) if bars else LinesRenderer()
         metrics = self._metrics(trainer)
