@@ -89,6 +89,7 @@ class FlowProgressBarCallback(ProgressBar):
         self.line_interval = line_interval
         self.line_steps = line_steps
         self._last_line_step = 0
+        self._uses_bars: bool | None = None
         self._global_selector = MetricSelector(global_bar_metrics)
         self._interval_selector = MetricSelector(interval_bar_metrics if interval_bar_metrics is not None else [])
         self.global_progress = Progress(label="Epoch 0")
@@ -124,8 +125,10 @@ class FlowProgressBarCallback(ProgressBar):
 
     @property
     def uses_bars(self) -> bool:
-        """Whether tqdm bars are drawn (a terminal) rather than plain lines."""
-        return self.output == "bars" or (self.output == "auto" and sys.stdout.isatty())
+        """Whether tqdm bars are drawn (a terminal) rather than plain lines; decided once per run."""
+        if self._uses_bars is None:
+            self._uses_bars = self.output == "bars" or (self.output == "auto" and sys.stdout.isatty())
+        return self._uses_bars
 
     # -- training ---------------------------------------------------------------------------------
 
@@ -315,4 +318,5 @@ class FlowProgressBarCallback(ProgressBar):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+        self._uses_bars = None
         self._last_draw = -INF
