@@ -66,7 +66,7 @@ def image_options(f: F) -> F:
 def run_options(f: F) -> F:
     """Options of the containers."""
     options = [
-        click.option("--gpus", default=None, help="GPUs: indices (0,1 or device=2), all, or a count (2)."),
+        click.option("--gpus", default=None, help="GPUs: indices (0,1), all, or count=N."),
         click.option("--env", "-e", "env", multiple=True, help="KEY=VALUE for the container (repeatable)."),
         click.option("--env-file", multiple=True, type=click.Path(), help="File of KEY=VALUE lines (repeatable)."),
         click.option(

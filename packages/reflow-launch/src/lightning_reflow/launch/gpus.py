@@ -20,8 +20,9 @@ _QUERY = "nvidia-smi --query-gpu=index,uuid --format=csv,noheader"
 class GpuRequest:
     """A parsed ``--gpus`` value.
 
-    ``all`` asks for every GPU; ``N`` (a bare number) for any N GPUs, like ``docker run --gpus N``;
-    a comma-separated list (``0,1``) or ``device=I[,J]`` for those indices or UUIDs.
+    ``all`` asks for every GPU; ``count=N`` for any N GPUs; indices (``0``, ``0,1``, ``device=2``)
+    or UUIDs (``GPU-...``) for those GPUs. Unlike ``docker run --gpus``, a bare number is an index
+    (``--gpus 1`` is GPU 1, as in ``CUDA_VISIBLE_DEVICES=1``), never a count.
     """
 
     text: str
@@ -32,18 +33,19 @@ class GpuRequest:
     def parse(cls, text: str) -> GpuRequest:
         """Parse a ``--gpus`` value, raising :class:`GpuRequestError` with the valid forms."""
         raw = text.strip()
-        value = raw[len("device=") :] if raw.startswith("device=") else raw
-        if value == "all":
+        if raw == "all":
             return cls(raw, count=-1)
-        if value.isdigit() and not raw.startswith("device=") and "," not in value:
-            if int(value) < 1:
-                raise GpuRequestError(f"--gpus {raw}: a count must be at least 1; omit --gpus to run on CPU.")
+        if raw.startswith("count="):
+            value = raw[len("count=") :]
+            if not value.isdigit() or int(value) < 1:
+                raise GpuRequestError(f"--gpus {raw}: a count must be a number of at least 1 (count=2), or all.")
             return cls(raw, count=int(value))
+        value = raw[len("device=") :] if raw.startswith("device=") else raw
         ids = tuple(part.strip() for part in value.split(",") if part.strip())
         if not ids or not all(part.isdigit() or part.startswith("GPU-") for part in ids):
             raise GpuRequestError(
                 f"--gpus {raw!r} is not understood: use indices (0,1 or device=2), a UUID (GPU-...), all, "
-                "or a count (2)."
+                "or a count (count=2)."
             )
         return cls(raw, device_ids=ids)
 
@@ -60,7 +62,7 @@ class GpuRequest:
         """The ``docker run --gpus`` value with the same meaning."""
         if self.device_ids:
             return '"device=' + ",".join(self.device_ids) + '"'
-        return "all" if self.count == -1 else str(self.count)
+        return "all" if self.count == -1 else f"count={self.count}"
 
     def validate(self, inventory: GpuInventory) -> None:
         """Check the request against the GPUs the host reports.
