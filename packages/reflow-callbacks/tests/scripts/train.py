@@ -33,7 +33,9 @@ class Announce(Callback):
             handle.write(str(os.getpid()))
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
-        print(f"STEP {trainer.global_step} RANK {trainer.global_rank}", flush=True)
+        # one write per line: both DDP ranks share the pipe, and print() writes the newline separately
+        sys.stdout.write(f"STEP {trainer.global_step} RANK {trainer.global_rank}\n")
+        sys.stdout.flush()
         time.sleep(self.sleep)
 
 
