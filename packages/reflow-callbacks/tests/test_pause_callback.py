@@ -157,3 +157,36 @@ def test_invalid_arguments(kwargs: dict[str, Any], match: str) -> None:
 def test_epoch_mode_request_in_the_last_epoch_lets_it_finish(tmp_path: Path) -> None:
     weights, outcome = fit(tmp_path / "p", pause_at=(27, "signal"), pause_kwargs={"pause_on_batch_end": False})
     assert outcome is None and weights is not None
+
+
+def test_nccl_proxy_dump_signal_conflict_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal as signals
+
+    monkeypatch.setenv("NCCL_PROXY_DUMP_SIGNAL", str(int(signals.SIGUSR2)))
+    with pytest.warns(RuntimeWarning, match="NCCL_PROXY_DUMP_SIGNAL=.* is the pause signal SIGUSR2"):
+        PauseCallback(pause_signal="SIGUSR2")
+
+
+def test_sigterm_composes_with_lightning_and_handlers_are_restored(tmp_path: Path) -> None:
+    import signal as signals
+
+    import lightning.pytorch as pl
+
+    from lightning_reflow.callbacks import PauseExit
+    from lightning_reflow.callbacks.testing import NoisyDataModule, NoisyModel, PauseAtBatch
+
+    before = signals.getsignal(signals.SIGTERM)
+    trainer = pl.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[PauseCallback(checkpoint_dir=str(tmp_path)), PauseAtBatch(2, "sigterm")],
+    )
+    with pytest.raises(PauseExit) as stop:
+        trainer.fit(NoisyModel(), NoisyDataModule())
+    assert stop.value.code == 75 and stop.value.outcome.reason == "preemption"
+    assert trainer.received_sigterm, "Lightning's own SIGTERM handler must still run (after the checkpoint)"
+    assert signals.getsignal(signals.SIGTERM) == before
