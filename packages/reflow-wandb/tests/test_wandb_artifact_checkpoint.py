@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import wandb
+from lightning.pytorch.callbacks import ModelCheckpoint
 from wandb_helpers import (
     STEPS_PER_EPOCH,
     PauseAt,
@@ -80,6 +81,17 @@ def test_upload_every_n_epoch(
     records = finish_and_read(wandb_env, trainer)
     assert [a for a in _aliases(records) if a.startswith("epoch-")] == expected
     assert "best" not in _aliases(records)
+
+
+def test_last_checkpoint_written_at_train_end_is_uploaded(wandb_env: Path, tmp_path: Path) -> None:
+    # save_top_k=0: Lightning writes last.ckpt only in ModelCheckpoint.on_train_end, after our hooks.
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, save_top_k=0)
+    trainer = make_trainer(tmp_path, [WandbArtifactCheckpoint()], max_epochs=2, checkpoint=checkpoint)
+    trainer.fit(ValLossModel())
+    (record,) = finish_and_read(wandb_env, trainer)
+    assert set(record.aliases) == {"epoch-1", "latest"} and record.metadata["reason"] == "end"
+    assert record.metadata["global_step"] == 2 * STEPS_PER_EPOCH
+    assert staged_checkpoint_bytes(record) == (tmp_path / "ckpt" / "last.ckpt").read_bytes()
 
 
 def test_uncompressed_upload_stages_the_checkpoint_itself(wandb_env: Path, tmp_path: Path) -> None:

@@ -156,7 +156,9 @@ class WandbArtifactCheckpoint(Callback):
             self._queue_epoch_uploads(trainer, reason="epoch")
 
     @override
-    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Not on_train_end: ModelCheckpoint writes a pending `last.ckpt` in its own on_train_end,
+        # which runs after every other callback's.
         if self._worker is None:
             return
         self._register_saved_files(trainer)
@@ -244,6 +246,10 @@ class WandbArtifactCheckpoint(Callback):
         jobs: list[tuple[_Saved, list[str]]] = []
         if last is not None and last.round != self._uploaded.get("last"):
             epoch = last.info.get("epoch")
+            if reason == "end" and epoch is not None and epoch == trainer.max_epochs:
+                # Saved after the last epoch ended (ModelCheckpoint's on_train_end), when Lightning's
+                # epoch counter has already moved past it: it is the end of epoch max_epochs - 1.
+                epoch -= 1
             jobs.append((last, [f"epoch-{epoch}"] if epoch is not None else []))
             self._uploaded["last"] = last.round
         if best is not None and best.round != self._uploaded.get("best"):
