@@ -36,8 +36,12 @@ def timed(args: Sequence[str], cwd: Path, measure: Callable[[float], float] | No
     return measure(start) if measure else elapsed
 
 
-def compare(cases: dict[str, tuple[Sequence[str], Sequence[str]]], cwd: Path, repeats: int,
-            measure: Callable[[float], float] | None = None) -> None:
+def compare(
+    cases: dict[str, tuple[Sequence[str], Sequence[str]]],
+    cwd: Path,
+    repeats: int,
+    measure: Callable[[float], float] | None = None,
+) -> None:
     """For each case run candidate and baseline alternately ``repeats`` times; print medians and ratios."""
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {repeats} interleaved runs each, median seconds")
     print(f"{'case':<44} {'reflow':>8} {'baseline':>9} {'ratio':>6}")

@@ -24,9 +24,18 @@ STAMP = "--trainer.callbacks+=_bench_stamp.FirstStepStamp"
 
 
 def _pause_checkpoint(folder: Path) -> dict[str, object]:
-    args = [sys.executable, "-m", "lightning_reflow.cli", "fit", "--config", str(CONFIG), STAMP,
-            "--trainer.callbacks+=lightning_reflow.callbacks.testing.PauseAtBatch",
-            "--trainer.callbacks.batch=100", "--trainer.enable_progress_bar=false"]
+    args = [
+        sys.executable,
+        "-m",
+        "lightning_reflow.cli",
+        "fit",
+        "--config",
+        str(CONFIG),
+        STAMP,
+        "--trainer.callbacks+=lightning_reflow.callbacks.testing.PauseAtBatch",
+        "--trainer.callbacks.batch=100",
+        "--trainer.enable_progress_bar=false",
+    ]
     done = subprocess.run(args, cwd=folder, env=env(), capture_output=True, text=True)
     if done.returncode != 75:
         raise SystemExit(f"could not make the pause checkpoint ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -52,7 +61,10 @@ def main() -> None:
 
     cases = {
         "reflow resume  vs  LightningCLI fit --ckpt_path": (resume, [sys.executable, plain, *fit_args]),
-        "reflow resume  vs  reflow fit --ckpt_path": (resume, [sys.executable, "-m", "lightning_reflow.cli", *fit_args]),
+        "reflow resume  vs  reflow fit --ckpt_path": (
+            resume,
+            [sys.executable, "-m", "lightning_reflow.cli", *fit_args],
+        ),
     }
     print(f"time from process start to the first training step after step {record['global_step']}")
     compare(cases, folder, repeats, measure=to_first_step)

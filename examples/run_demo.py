@@ -46,8 +46,9 @@ def reference_run(workdir: Path) -> Path:
     _say("1. Uninterrupted reference run: reflow fit --config examples/configs/demo.yaml")
     workdir.mkdir(parents=True, exist_ok=True)
     with open(workdir / "fit.log", "w") as log:
-        subprocess.run(_reflow("fit", "--config", str(CONFIG)), cwd=workdir, env=_env(), stdout=log, stderr=log,
-                       check=True)
+        subprocess.run(
+            _reflow("fit", "--config", str(CONFIG)), cwd=workdir, env=_env(), stdout=log, stderr=log, check=True
+        )
     return workdir / "runs" / "checkpoints" / "last.ckpt"
 
 
@@ -94,8 +95,10 @@ def compare(expected: Path, actual: Path) -> bool:
     same = a["state_dict"].keys() == b["state_dict"].keys() and all(
         torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"]
     )
-    _say(f"4. Final weights after {b['global_step']} steps: "
-         f"{'bitwise identical to' if same else 'DIFFERENT from'} the uninterrupted run")
+    _say(
+        f"4. Final weights after {b['global_step']} steps: "
+        f"{'bitwise identical to' if same else 'DIFFERENT from'} the uninterrupted run"
+    )
     return same and a["global_step"] == b["global_step"]
 
 

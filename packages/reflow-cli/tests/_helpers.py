@@ -14,7 +14,10 @@ BATCHES_PER_EPOCH = 12  # NoisyDataModule(size=48, batch_size=4)
 def make_config(root: Path, *, pause_at: int | None = None, max_epochs: int = 3, **trainer: Any) -> dict[str, Any]:
     """A LightningCLI config for NoisyModel on NoisyDataModule, every path under ``root``."""
     callbacks: list[dict[str, Any]] = [
-        {"class_path": "lightning_reflow.callbacks.PauseCallback", "init_args": {"checkpoint_dir": str(root / "pause")}},
+        {
+            "class_path": "lightning_reflow.callbacks.PauseCallback",
+            "init_args": {"checkpoint_dir": str(root / "pause")},
+        },
         {
             "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
             "init_args": {"dirpath": str(root / "ckpt"), "save_last": True, "save_top_k": 0},
@@ -51,5 +54,7 @@ def weights(checkpoint: Path) -> dict[str, torch.Tensor]:
 
 def assert_same_weights(expected: dict[str, torch.Tensor], actual: dict[str, torch.Tensor]) -> None:
     assert expected.keys() == actual.keys()
-    different = {k: (expected[k] - actual[k]).abs().max().item() for k in expected if not torch.equal(expected[k], actual[k])}
+    different = {
+        k: (expected[k] - actual[k]).abs().max().item() for k in expected if not torch.equal(expected[k], actual[k])
+    }
     assert not different, f"resumed weights differ from the uninterrupted run: {different}"

@@ -14,11 +14,12 @@ import yaml
 
 # plain helpers live in _helpers.py beside this file (tests import them; importlib mode adds no path)
 sys.path.insert(0, str(Path(__file__).parent))
-from _helpers import make_config  # noqa: E402
+from _helpers import make_config
 
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 warnings.filterwarnings("ignore", ".*is smaller than the logging interval.*")
 warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
+
 
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[..., Path]:

@@ -15,8 +15,9 @@ Runner = Callable[..., tuple[int, str]]
 
 
 def _plain_lightning_checkpoint(path: Path) -> Path:
-    trainer = pl.Trainer(max_steps=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False)
+    trainer = pl.Trainer(
+        max_steps=1, logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False
+    )
     trainer.fit(NoisyModel(), NoisyDataModule())
     trainer.save_checkpoint(path)
     return path
@@ -33,14 +34,18 @@ def _check(code: int, err: str, *expected: str) -> None:
     ("make", "expected"),
     [
         (lambda d: d / "missing.ckpt", ("Checkpoint not found", "missing.ckpt")),
-        (lambda d: (d / "corrupt.ckpt", (d / "corrupt.ckpt").write_bytes(b"PK\x03\x04 not a zip"))[0],
-         ("not a readable checkpoint",)),
+        (
+            lambda d: (d / "corrupt.ckpt", (d / "corrupt.ckpt").write_bytes(b"PK\x03\x04 not a zip"))[0],
+            ("not a readable checkpoint",),
+        ),
         (lambda d: (d / "empty.ckpt", (d / "empty.ckpt").write_bytes(b""))[0], ("empty",)),
         (lambda d: d, ("directory",)),
     ],
     ids=["missing", "corrupt", "empty", "directory"],
 )
-def test_bad_checkpoint_path(tmp_path: Path, reflow: Runner, make: Callable[[Path], Path], expected: tuple[str, ...]) -> None:
+def test_bad_checkpoint_path(
+    tmp_path: Path, reflow: Runner, make: Callable[[Path], Path], expected: tuple[str, ...]
+) -> None:
     _check(*reflow("resume", "--checkpoint-path", make(tmp_path)), *expected)
 
 

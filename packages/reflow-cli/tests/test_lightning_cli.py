@@ -15,7 +15,9 @@ from lightning_reflow.utils.checkpoint import extract_embedded_config, read_meta
 Runner = Callable[..., tuple[int, str]]
 
 
-def test_fit_finishes_and_embeds_the_resolved_config(tmp_path: Path, write_config: Callable[..., Path], reflow: Runner) -> None:
+def test_fit_finishes_and_embeds_the_resolved_config(
+    tmp_path: Path, write_config: Callable[..., Path], reflow: Runner
+) -> None:
     config = write_config("run", max_epochs=1)
     code, err = reflow("fit", "--config", config, "--model.init_args.lr=0.02")
     assert code == 0, err
@@ -96,7 +98,11 @@ def test_callbacks_added_when_the_config_has_none(tmp_path: Path, reflow: Runner
         from lightning_reflow.callbacks import FlowProgressBarCallback
     except ImportError:
         FlowProgressBarCallback = None
-    bars = [c for c in callbacks if isinstance(c, ProgressBar) or (FlowProgressBarCallback and isinstance(c, FlowProgressBarCallback))]
+    bars = [
+        c
+        for c in callbacks
+        if isinstance(c, ProgressBar) or (FlowProgressBarCallback and isinstance(c, FlowProgressBarCallback))
+    ]
     assert len(bars) == 1
     if FlowProgressBarCallback is not None:
         assert isinstance(bars[0], FlowProgressBarCallback)

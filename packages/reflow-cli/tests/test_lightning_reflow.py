@@ -18,7 +18,9 @@ def test_namespace_import() -> None:
     assert FromRoot is LightningReflow
 
 
-def test_fit_pause_resume_returns_results_and_keeps_yaml_callbacks(tmp_path: Path, write_config: Callable[..., Path]) -> None:
+def test_fit_pause_resume_returns_results_and_keeps_yaml_callbacks(
+    tmp_path: Path, write_config: Callable[..., Path]
+) -> None:
     reference = LightningReflow().fit(config=write_config("reference", max_epochs=2))
     assert reference.status == "finished" and reference.exit_code == 0
     assert reference.global_step == 24

@@ -75,8 +75,13 @@ def test_source_overrides_sit_between_embedded_config_and_user_arguments(
     plan = prepare_resume(["resume", "--checkpoint-artifact", "e/p/n:v1", "--trainer.max_epochs=7"])
     assert plan.reference.scheme == "wandb"
     tail = plan.args[3:]
-    assert tail == ["--trainer.max_epochs=5", "--model.init_args.name=x", "--checkpoint-artifact", "e/p/n:v1",
-                    "--trainer.max_epochs=7"]
+    assert tail == [
+        "--trainer.max_epochs=5",
+        "--model.init_args.name=x",
+        "--checkpoint-artifact",
+        "e/p/n:v1",
+        "--trainer.max_epochs=7",
+    ]
 
 
 def test_not_a_resume_or_only_help(tmp_path: Path) -> None:

@@ -51,12 +51,16 @@ def test_resume_from_s3_matches_an_uninterrupted_run(
     local = Path(last_pause(tmp_path / "paused" / "pause")["checkpoint"])
     s3.put(str(local), f"{BUCKET}/runs/paused.ckpt")
     no_pauser = tmp_path / "no-pauser.yaml"
-    no_pauser.write_text(yaml.safe_dump({"trainer": {"callbacks": extract_embedded_config(local)["trainer"]["callbacks"][:2]}}))
+    no_pauser.write_text(
+        yaml.safe_dump({"trainer": {"callbacks": extract_embedded_config(local)["trainer"]["callbacks"][:2]}})
+    )
     shutil.rmtree(local.parent)  # only the bucket has it now
 
     code, err = reflow("resume", "--checkpoint-path", f"s3://{BUCKET}/runs/paused.ckpt", "--config", no_pauser)
     assert code == 0, err
-    assert_same_weights(weights(tmp_path / "reference" / "ckpt" / "last.ckpt"), weights(tmp_path / "paused" / "ckpt" / "last.ckpt"))
+    assert_same_weights(
+        weights(tmp_path / "reference" / "ckpt" / "last.ckpt"), weights(tmp_path / "paused" / "ckpt" / "last.ckpt")
+    )
     downloaded = tmp_path / "cache" / "checkpoints" / "s3" / BUCKET / "runs" / "paused.ckpt"
     assert downloaded.read_bytes() == s3.cat(f"{BUCKET}/runs/paused.ckpt")
 
@@ -70,7 +74,10 @@ def test_second_resolve_uses_the_downloaded_copy(tmp_path: Path, s3: object) -> 
     assert second.path == first.path and second.path.stat().st_mtime_ns == stamp
     assert first.extra["etag"]
     s3.pipe(f"{BUCKET}/a.ckpt", b"new checkpoint bytes")  # a changed object is downloaded again
-    assert source.resolve(f"s3://{BUCKET}/a.ckpt", download_dir=tmp_path / "dl").path.read_bytes() == b"new checkpoint bytes"
+    assert (
+        source.resolve(f"s3://{BUCKET}/a.ckpt", download_dir=tmp_path / "dl").path.read_bytes()
+        == b"new checkpoint bytes"
+    )
 
 
 @pytest.mark.parametrize(

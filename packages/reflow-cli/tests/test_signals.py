@@ -35,7 +35,11 @@ def test_sigusr1_pauses_and_the_printed_command_resumes(tmp_path: Path, write_co
     ckpt_dir = tmp_path / "run" / "ckpt"
     proc = subprocess.Popen(
         [sys.executable, "-m", "lightning_reflow.cli", "fit", "--config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+        cwd=tmp_path,
     )
     _wait_for(lambda: ckpt_dir.is_dir() and any(ckpt_dir.glob("*.ckpt")), proc)
     proc.send_signal(signal.SIGUSR1)
@@ -48,7 +52,9 @@ def test_sigusr1_pauses_and_the_printed_command_resumes(tmp_path: Path, write_co
     assert command[-2:] == ["--checkpoint-path", record["checkpoint"]]
 
     stop = (record["global_step"] // 20 + 2) * 20  # a step where ModelCheckpoint saves
-    done = subprocess.run([*command, f"--trainer.max_steps={stop}"], capture_output=True, text=True, env=ENV, cwd=tmp_path)
+    done = subprocess.run(
+        [*command, f"--trainer.max_steps={stop}"], capture_output=True, text=True, env=ENV, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     final = torch.load(ckpt_dir / f"epoch=0-step={stop}.ckpt", weights_only=True)
     assert final["global_step"] == stop

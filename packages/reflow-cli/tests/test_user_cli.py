@@ -13,7 +13,7 @@ from _helpers import last_pause
 
 from lightning_reflow.utils.checkpoint import extract_embedded_config, read_metadata
 
-CLI_MODULE = '''
+CLI_MODULE = """
 from pathlib import Path
 
 from lightning_reflow.cli import LightningReflowCLI
@@ -28,9 +28,9 @@ class MyCLI(LightningReflowCLI):
         notes = self.config[self.subcommand]["notes"]
         with open("notes.txt", "a") as out:
             out.write(f"{self.subcommand} notes={notes} hidden={self.model.hparams.hidden}\\n")
-'''
+"""
 
-SCRIPT = '''
+SCRIPT = """
 import os
 
 from lightning_reflow.callbacks.testing import NoisyDataModule, NoisyModel, PauseAtBatch
@@ -44,7 +44,7 @@ if __name__ == "__main__":
         trainer_defaults=dict(max_epochs=2, logger=False, enable_progress_bar=False, enable_model_summary=False,
                               callbacks=pauser),
     )
-'''
+"""
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -59,9 +59,16 @@ def _fit(tmp_path: Path, in_main: bool) -> dict[str, object]:
         (tmp_path / "mycli.py").write_text(CLI_MODULE)
         cli_import = "from mycli import MyCLI"
     (tmp_path / "train.py").write_text(SCRIPT.format(cli_import=cli_import))
-    args = [sys.executable, "train.py", "fit", "--notes", "hello", "--data.batch_size=6",
-            "--trainer.callbacks+=lightning_reflow.callbacks.PauseCallback",
-            f"--trainer.callbacks.checkpoint_dir={tmp_path / 'pause'}"]
+    args = [
+        sys.executable,
+        "train.py",
+        "fit",
+        "--notes",
+        "hello",
+        "--data.batch_size=6",
+        "--trainer.callbacks+=lightning_reflow.callbacks.PauseCallback",
+        f"--trainer.callbacks.checkpoint_dir={tmp_path / 'pause'}",
+    ]
     done = _run(args, tmp_path, PAUSE_AT="3")
     assert done.returncode == 75, done.stdout + done.stderr
     return last_pause(tmp_path / "pause")
@@ -86,8 +93,9 @@ def test_reflow_resume_rebuilds_an_importable_user_cli(tmp_path: Path) -> None:
     cli = read_metadata(record["checkpoint"]).extra["cli"]
     assert cli["cli_class"] == "mycli:MyCLI"
     assert cli["model_class"] == "lightning_reflow.callbacks.testing.boring:NoisyModel"
-    done = _run([sys.executable, "-m", "lightning_reflow.cli", "resume", "--checkpoint-path", record["checkpoint"]],
-                tmp_path)
+    done = _run(
+        [sys.executable, "-m", "lightning_reflow.cli", "resume", "--checkpoint-path", record["checkpoint"]], tmp_path
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "notes.txt").read_text().splitlines()[-1] == "resume notes=hello hidden=6"
 
@@ -95,8 +103,9 @@ def test_reflow_resume_rebuilds_an_importable_user_cli(tmp_path: Path) -> None:
 @pytest.mark.parametrize("in_main", [True])
 def test_reflow_resume_points_at_the_script_when_its_cli_lives_in_main(tmp_path: Path, in_main: bool) -> None:
     record = _fit(tmp_path, in_main=in_main)
-    done = _run([sys.executable, "-m", "lightning_reflow.cli", "resume", "--checkpoint-path", record["checkpoint"]],
-                tmp_path)
+    done = _run(
+        [sys.executable, "-m", "lightning_reflow.cli", "resume", "--checkpoint-path", record["checkpoint"]], tmp_path
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert f"train.py resume --checkpoint-path {record['checkpoint']}" in done.stderr

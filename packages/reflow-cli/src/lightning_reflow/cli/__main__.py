@@ -45,7 +45,11 @@ def _cli_for(plan: Any) -> tuple[type, dict[str, Any]]:
     unimportable = [v for v in wanted.values() if v and v.startswith("__main__:")]
     command = info.get("resume_command")
     if unimportable:
-        hint = f" with the script that trained it: {command.format(checkpoint=plan.reference.reference)}" if command else ""
+        hint = (
+            f" with the script that trained it: {command.format(checkpoint=plan.reference.reference)}"
+            if command
+            else ""
+        )
         raise ReflowUsageError(
             f"This checkpoint was written by a training script's own classes ({', '.join(unimportable)}), which "
             f"`reflow` cannot import. Resume it{hint}"

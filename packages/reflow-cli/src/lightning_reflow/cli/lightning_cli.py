@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
-from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
 from jsonargparse import Namespace
+from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from typing_extensions import override
 
 from lightning_reflow.cli import _command
-from lightning_reflow.cli._parser import ReflowArgumentParser, check_config_files
 from lightning_reflow.cli._config import find_environment, remove_secret_values
+from lightning_reflow.cli._parser import ReflowArgumentParser, check_config_files
 from lightning_reflow.cli._trainer_callbacks import reflow_callbacks
 from lightning_reflow.cli.errors import EXIT_USAGE, ReflowUsageError
 from lightning_reflow.cli.resume_plan import RESUME, ResumePlan, prepare_resume

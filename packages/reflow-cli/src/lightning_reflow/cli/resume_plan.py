@@ -21,7 +21,12 @@ from lightning_reflow.cli.resume_sources import CheckpointReference, resolve_ref
 from lightning_reflow.utils.checkpoint import CheckpointError, ReflowMetadata, ResolvedCheckpoint, read_metadata
 
 RESUME = "resume"
-_VALUE_OPTIONS = {"--checkpoint-path": "path", "--checkpoint-artifact": "artifact", "-c": "config", "--config": "config"}
+_VALUE_OPTIONS = {
+    "--checkpoint-path": "path",
+    "--checkpoint-artifact": "artifact",
+    "-c": "config",
+    "--config": "config",
+}
 
 
 @dataclass

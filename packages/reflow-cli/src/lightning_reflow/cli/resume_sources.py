@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 ARTIFACT_SCHEME = "wandb"
 # Where a source's distribution lives, for the "install it" message when the scheme is missing.
-_PROVIDERS = {"wandb": "pip install reflow-wandb", "s3": "pip install 'reflow-cli[s3]'", "file": "pip install reflow-cli"}
+_PROVIDERS = {
+    "wandb": "pip install reflow-wandb",
+    "s3": "pip install 'reflow-cli[s3]'",
+    "file": "pip install reflow-cli",
+}
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://")
 
 

@@ -66,9 +66,7 @@ class S3ResumeSource:
         try:
             import s3fs
         except ImportError as err:
-            raise ValueError(
-                f"Resuming from s3:// needs s3fs, which is not installed: {INSTALL_HINT}"
-            ) from err
+            raise ValueError(f"Resuming from s3:// needs s3fs, which is not installed: {INSTALL_HINT}") from err
         options = dict(self.storage_options)
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint and "endpoint_url" not in options:
@@ -100,8 +98,12 @@ class S3ResumeSource:
     @staticmethod
     def _cached(local: Path, size: int, tag: str) -> bool:
         marker = local.with_name(local.name + ".etag")
-        return bool(tag) and local.is_file() and local.stat().st_size == size and marker.is_file() and (
-            marker.read_text() == tag
+        return (
+            bool(tag)
+            and local.is_file()
+            and local.stat().st_size == size
+            and marker.is_file()
+            and (marker.read_text() == tag)
         )
 
     @staticmethod
