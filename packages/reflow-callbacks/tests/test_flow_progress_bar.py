@@ -351,3 +351,22 @@ def test_with_the_real_pause_callback_state_shows_and_resumed_counters_continue(
     )
     assert resumed.rows == [r for r in full.rows if r["done"] > done["ready"]]
     assert resumed.rows[0]["done"] == done["ready"] + 1
+
+
+@pytest.mark.parametrize("output", ["bars", "lines"])
+def test_validate_test_predict_outside_fit(tmp_path: Path, capsys, output: str) -> None:
+    bar = FlowProgressBarCallback(output=output)
+    trainer = pl.Trainer(
+        default_root_dir=tmp_path, logger=False, enable_model_summary=False, limit_val_batches=3,
+        limit_test_batches=2, limit_predict_batches=2, callbacks=[bar],
+    )  # fmt: skip
+    model = LoggingModel()
+    trainer.validate(model)
+    trainer.test(model)
+    predictions = trainer.predict(model)
+    assert len(predictions) == 2
+    out = capsys.readouterr().out
+    if output == "bars":
+        assert "Validation" in out and "Testing" in out and "Predicting" in out
+    else:  # no redraws; evaluation outside fit writes no progress lines
+        assert "\r" not in out and "Validation" not in out and "Predicting" not in out
