@@ -16,13 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _launching import DEMO_CONFIG, DEMO_PROJECT, REPO, SHORT_RUN, launcher
 
-REPO = Path(__file__).resolve().parents[3]
 BASE_IMAGE = os.environ.get("REFLOW_TEST_BASE_IMAGE", "reflow-local-base:bookworm")
 SERVICES = Path(os.environ.get("REFLOW_SERVICES_DIR", "/var/lib/reflow-test-services"))
 CACHE = Path(os.environ.get("REFLOW_TEST_CACHE", Path.home() / ".cache" / "reflow-launch-tests"))
-DEMO_PROJECT = REPO / "examples"
-DEMO_CONFIG = DEMO_PROJECT / "configs" / "demo.yaml"
 
 
 def need(what: str, ok: bool) -> None:
@@ -138,3 +136,25 @@ def cleanup_containers(engine) -> Iterator[list[str]]:
     for run_id in runs:
         for container in engine.containers.list(all=True, filters={"label": f"lightning-reflow.run={run_id}"}):
             container.remove(force=True)
+
+
+@pytest.fixture(scope="session")
+def baseline(engine, trainer_image: str, image_options: list[str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The final checkpoint of an uninterrupted containerised run of the demo (2 epochs)."""
+    root = tmp_path_factory.mktemp("baseline")
+    args = [
+        "fit",
+        str(DEMO_CONFIG),
+        *image_options,
+        "--state-dir",
+        str(root / "state"),
+        "--runs-dir",
+        str(root / "runs"),
+    ]
+    code, _out, err = launcher([*args, *SHORT_RUN])
+    assert code == 0, err
+    (last,) = (root / "runs").glob("*/runs/checkpoints/last.ckpt")
+    for container in engine.containers.list(all=True, filters={"label": "lightning-reflow.run"}):
+        if container.labels.get("lightning-reflow.run-dir", "").startswith(str(root)):
+            container.remove(force=True)
+    return str(last)

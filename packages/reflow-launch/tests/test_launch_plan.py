@@ -5,9 +5,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-import docker
 import pytest
 
+import docker
 from lightning_reflow.launch import planner
 from lightning_reflow.launch.environment import EnvSpec
 from lightning_reflow.launch.gpus import GpuInventory
@@ -29,7 +29,7 @@ def _plan(tmp_path: Path, hosts: list[Host], gpus: str | None = None) -> tuple[p
 
 
 def test_local_plan_is_a_plain_docker_run(tmp_path: Path) -> None:
-    record, plan = _plan(tmp_path, [Host()], gpus="0,1")
+    _, plan = _plan(tmp_path, [Host()], gpus="0,1")
     text = plan.render()
     assert SECRET not in text and '{"WANDB_API_KEY": "***"}' in text
     run_line = next(line for line in text.splitlines() if " docker run " in line)
@@ -65,7 +65,7 @@ def test_api_body_matches_the_printed_plan(tmp_path: Path) -> None:
 
 def test_multi_host_plan_sets_rendezvous_variables(tmp_path: Path) -> None:
     record, plan = _plan(tmp_path, [Host(), Host.parse("me@node2:2200")])
-    rank0, rank1 = plan.containers
+    _, rank1 = plan.containers
     for rank, spec in enumerate(plan.containers):
         assert spec.network == "host"
         assert spec.env["NODE_RANK"] == str(rank) and spec.env["WORLD_SIZE"] == "2"

@@ -185,10 +185,11 @@ class Launcher:
         outcome = attempt.outcome or {}
         if code == EXIT_PAUSED and outcome.get("status") == "paused":
             host = "" if Host.parse(outcome.get("host", "local")).is_local else f" on {outcome['host']}"
+            inexact = "" if outcome.get("exact", True) else " (stopped between safe points: not bitwise exact)"
             return (
                 f"reflow-launch: paused at step {outcome.get('global_step')} (epoch {outcome.get('epoch')}, "
                 f"{outcome.get('reason', 'pause')}). Checkpoint: {outcome.get('host_checkpoint')}{host}. "
-                f"Resume with: reflow-launch resume {record.run_id}"
+                f"Resume with: reflow-launch resume {record.run_id}{inexact}"
             )
         if code == 0:
             return f"reflow-launch: run {record.run_id} finished."
