@@ -103,3 +103,12 @@ def test_resume_needs_exactly_one_reference(reflow: Runner, args: list[str]) -> 
 def test_training_failure_is_status_1_with_traceback(reflow: Runner, write_config: Callable[..., Path]) -> None:
     code, err = reflow("fit", "--config", write_config("run"), "--model.init_args.in_features=3")
     assert code == 1 and "Traceback" in err
+
+
+def test_fit_with_a_missing_ckpt_path(reflow: Runner, write_config: Callable[..., Path]) -> None:
+    _check(*reflow("fit", "--config", write_config("run"), "--ckpt_path", "gone.ckpt"), "gone.ckpt")
+
+
+def test_invalid_argument_value_is_a_usage_error(reflow: Runner, write_config: Callable[..., Path]) -> None:
+    # NoisyDataModule validates nothing, but Lightning's Trainer does: an unknown accelerator
+    _check(*reflow("fit", "--config", write_config("run"), "--trainer.accelerator=tpu-v9"), "tpu-v9")

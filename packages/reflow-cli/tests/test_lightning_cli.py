@@ -143,3 +143,29 @@ def test_help_lists_resume(reflow: Runner, capsys: pytest.CaptureFixture[str]) -
     assert main(["resume", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--checkpoint-path" in out and "--checkpoint-artifact" in out and "--new-run" in out
+
+
+def test_validate_and_fit_from_a_reflow_checkpoint(
+    tmp_path: Path, write_config: Callable[..., Path], reflow: Runner
+) -> None:
+    config = write_config("run", max_epochs=1)
+    assert reflow("fit", "--config", config)[0] == 0
+    last = tmp_path / "run" / "ckpt" / "last.ckpt"
+    code, err = reflow("validate", "--config", config, "--ckpt_path", last)
+    assert code == 0, err
+    code, err = reflow("fit", "--config", config, "--ckpt_path", last, "--trainer.max_epochs=2")
+    assert code == 0, err
+    assert torch.load(last, weights_only=True)["global_step"] == 2 * BATCHES_PER_EPOCH
+
+
+def test_print_config_of_a_resume_shows_the_merged_config(
+    tmp_path: Path, write_config: Callable[..., Path], reflow: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert reflow("fit", "--config", write_config("run", pause_at=2, max_epochs=1))[0] == 75
+    checkpoint = last_pause(tmp_path / "run" / "pause")["checkpoint"]
+    from lightning_reflow.cli import main
+
+    assert main(["resume", "--checkpoint-path", checkpoint, "--trainer.max_epochs=9", "--print_config"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["trainer"]["max_epochs"] == 9
+    assert printed["model"]["class_path"] == "lightning_reflow.callbacks.testing.NoisyModel"

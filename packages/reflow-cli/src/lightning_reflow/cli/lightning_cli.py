@@ -70,6 +70,7 @@ class LightningReflowCLI(LightningCLI):
         self.pause_outcome: Any = None
         self.embedded_config: str | None = None
         self._running = False
+        _install_early_signal_handlers()
         try:
             raw = sys.argv[1:] if argv is None else argv
             if isinstance(raw, list):
@@ -134,7 +135,7 @@ class LightningReflowCLI(LightningCLI):
                 del plain[key]
         as_dict = yaml.safe_load(self._parser(self.subcommand).dump(plain, skip_none=False, skip_validation=True))
         environment = find_environment(as_dict)
-        checkpoint_env = self.resume_plan.checkpoint_env if self.resume_plan else {}
+        checkpoint_env = self.resume_plan.checkpoint_env if self.resume_plan else _fit_checkpoint_env(config)
         if environment or checkpoint_env:
             from lightning_reflow.callbacks.environment.apply_environment import apply_environment
 
@@ -205,6 +206,29 @@ class LightningReflowCLI(LightningCLI):
                 self.pause_outcome = exit_.outcome
                 return
             raise
+
+
+def _install_early_signal_handlers() -> None:
+    # A pause signal that arrives while the config is parsed and the classes are built is kept.
+    from lightning_reflow.callbacks.pause import install_early_signal_handlers
+
+    install_early_signal_handlers()
+
+
+def _fit_checkpoint_env(config: Namespace) -> dict[str, str | None]:
+    """The environment recorded in ``fit --ckpt_path``'s checkpoint, so it applies as on ``resume``."""
+    ckpt_path = config.get("ckpt_path") if isinstance(config, Namespace) else None
+    if not ckpt_path or str(ckpt_path) in ("last", "best", "hpc") or "://" in str(ckpt_path):
+        return {}
+    if not Path(str(ckpt_path)).is_file():
+        raise ReflowUsageError(f"--ckpt_path {ckpt_path}: no such checkpoint file (resolved from {Path.cwd()}).")
+    from lightning_reflow.utils.checkpoint import CheckpointError, read_metadata
+
+    try:
+        metadata = read_metadata(str(ckpt_path))
+    except CheckpointError as err:
+        raise ReflowUsageError(str(err)) from err
+    return dict(metadata.environment) if metadata else {}
 
 
 def _cause(err: ValueError) -> str:
