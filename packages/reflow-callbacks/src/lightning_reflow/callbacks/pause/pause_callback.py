@@ -175,6 +175,10 @@ class PauseCallback(Callback):
             return
         self._trainer = trainer
         self.outcome = None
+        # State of an earlier fit with this callback must not leak into this one; a checkpoint's
+        # state arrives after setup (load_state_dict), so this never discards a resume.
+        self._fit_rng, self._iter_rng, self._restored = None, None, None
+        self._boundary_recreate, self._preempted = False, False
         if self.enable_pause:
             ROUTER.activate(self._on_request)
 
