@@ -134,6 +134,18 @@ def test_environment_applied_and_secrets_never_embedded(
     assert env == {"REFLOW_CLI_TEST_MODE": "fast"}
     assert read_metadata(checkpoint).extra["cli"]["secret_env_names"] == ["REFLOW_CLI_TEST_TOKEN"]
 
+    # resumed with a config that has no EnvironmentCallback: the checkpoint's environment applies
+    from lightning_reflow.callbacks.environment import restore_environment
+
+    restore_environment()
+    assert "REFLOW_CLI_TEST_MODE" not in os.environ
+    override = tmp_path / "plain-callbacks.yaml"
+    override.write_text(yaml.safe_dump({"trainer": {"callbacks": data["trainer"]["callbacks"][:2]}}))
+    code, err = reflow("resume", "--checkpoint-path", checkpoint, "--config", override)
+    assert code == 0, err
+    assert os.environ["REFLOW_CLI_TEST_MODE"] == "fast"
+    assert os.environ["REFLOW_CLI_TEST_TOKEN"] == "tok-from-shell"  # a secret comes from the shell
+
 
 def test_help_lists_resume(reflow: Runner, capsys: pytest.CaptureFixture[str]) -> None:
     from lightning_reflow.cli import main
