@@ -13,8 +13,9 @@ DEMO_PROJECT = REPO / "examples"
 DEMO_CONFIG = DEMO_PROJECT / "configs" / "demo.yaml"
 
 
-SHORT_RUN = ("--", "--trainer.max_epochs=2")
-TRAINING_STARTED = b"Epoch 0:"
+# 2 epochs of 192 steps: long enough for a `reflow-launch pause` sent once training started.
+SHORT_RUN = ("--", "--trainer.max_epochs=2", "--data.init_args.num_samples=6144")
+TRAINING_STARTED = b"Epoch "
 COMPARE = """
 import sys, torch
 a = torch.load(sys.argv[1], map_location="cpu", weights_only=False)["state_dict"]
