@@ -19,7 +19,7 @@ from lightning_reflow.cli._config import find_environment, remove_secret_values
 from lightning_reflow.cli._parser import ReflowArgumentParser, check_config_files
 from lightning_reflow.cli._trainer_callbacks import reflow_callbacks
 from lightning_reflow.cli.errors import EXIT_USAGE, ReflowUsageError
-from lightning_reflow.cli.resume_plan import RESUME, ResumePlan, prepare_resume
+from lightning_reflow.cli.resume_plan import RESUME, ResumePlan, prepare_resume, subcommand_index
 
 _RESUME_ONLY = ("checkpoint_path", "checkpoint_artifact", "new_run")
 _NOT_EMBEDDED = ("config", "ckpt_path", *_RESUME_ONLY)
@@ -73,6 +73,7 @@ class LightningReflowCLI(LightningCLI):
         _install_early_signal_handlers()
         try:
             raw = sys.argv[1:] if argv is None else argv
+            self._wanted_subcommands = _wanted_subcommands(raw)
             if isinstance(raw, list):
                 check_config_files(raw)
                 if resume_plan is None:
@@ -116,6 +117,12 @@ class LightningReflowCLI(LightningCLI):
             sub_kwargs = dict(kwargs.get(subcommand, {}))
             sub_kwargs.setdefault("description", description)
             sub_parser = self.init_parser(**sub_kwargs)
+            wanted = getattr(self, "_wanted_subcommands", None)
+            if wanted is not None and subcommand not in wanted:
+                # Building a subcommand's parser introspects every class signature (most of the start-up
+                # time); a command line runs one subcommand, so the others only need a name and a help line.
+                subcommands.add_subcommand(subcommand, sub_parser, help=description)
+                continue
             self._add_arguments(sub_parser)
             skip: set[str | int] = set(self.subcommands()[subcommand])
             added = sub_parser.add_method_arguments(self.trainer_class, method, skip=skip)
@@ -189,7 +196,8 @@ class LightningReflowCLI(LightningCLI):
             if subcommand != RESUME:
                 super()._run_subcommand(subcommand)
                 return
-            assert self.resume_plan is not None
+            if self.resume_plan is None:
+                raise ReflowUsageError("`resume` needs its arguments as a list: resume --checkpoint-path PATH ...")
             before = getattr(self, "before_fit", None)
             if callable(before):
                 before()
@@ -206,6 +214,17 @@ class LightningReflowCLI(LightningCLI):
                 self.pause_outcome = exit_.outcome
                 return
             raise
+
+
+def _wanted_subcommands(args: Any) -> set[str] | None:
+    """The subcommands whose full parsers a command line needs; ``None`` for all of them."""
+    if not isinstance(args, list):
+        return None
+    tokens = [str(a) for a in args]
+    index = subcommand_index(tokens)
+    if index is not None:
+        return {tokens[index]}
+    return set() if any(t in ("-h", "--help") for t in tokens) else None
 
 
 def _install_early_signal_handlers() -> None:
