@@ -120,3 +120,17 @@ def test_secret_reaches_the_trainer_and_nothing_else(
     assert "DEMO_TOKEN" in haystacks["container inspect"] and "VISIBLE=plain" in haystacks["container inspect"]
     leaks = [name for name, text in haystacks.items() if SECRET in text]
     assert leaks == []
+
+
+def test_pause_sent_before_training_starts_is_not_lost(
+    image_options: list[str], trainer_image: str, tmp_path: Path, cleanup_containers: list
+) -> None:
+    common = ["--state-dir", str(tmp_path / "state")]
+    args = ["fit", str(DEMO_CONFIG), *image_options, *common, "--runs-dir", str(tmp_path / "runs"), "--detach"]
+    code, out, err = launcher([*args, *SHORT_RUN])
+    assert code == 0, err
+    run_id = out.strip()
+    cleanup_containers.append(run_id)
+    code, _, err = launcher(["pause", run_id, *common])  # the trainer is still importing torch
+    assert code == 75, err
+    assert re.search(r"paused at step \d+ \(epoch 0, signal\)\. Checkpoint: \S+\.ckpt", err), err

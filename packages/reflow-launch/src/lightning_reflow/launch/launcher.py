@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from lightning_reflow.launch.host import Host, connect
 from lightning_reflow.launch.image_builder import ImageBuilder
 from lightning_reflow.launch.launch_plan import LaunchPlan
 from lightning_reflow.launch.run_record import Attempt, RunRecord, RunStore
-from lightning_reflow.launch.runner import EXIT_PAUSED, Runner
+from lightning_reflow.launch.runner import EXIT_PAUSED, RESEND_PAUSE_S, Runner
 
 if TYPE_CHECKING:
     import docker
@@ -259,14 +260,20 @@ class Launcher:
         if not wait:
             return 0
         deadline = None if timeout is None else time.monotonic() + timeout
-        for container in containers:
-            left = None if deadline is None else max(1.0, deadline - time.monotonic())
+        pending = list(containers)
+        while pending:
+            if deadline is not None and time.monotonic() > deadline:
+                raise LaunchError(f"run {record.run_id} did not stop within {timeout} s; it is still running.")
+            container = pending[0]
             try:
-                container.wait(timeout=left)
-            except Exception:
-                raise LaunchError(
-                    f"run {record.run_id} did not stop within {timeout} s; it is still running."
-                ) from None
+                container.wait(timeout=RESEND_PAUSE_S)
+                pending.pop(0)
+            except Exception:  # still running
+                if sig == "SIGTERM":
+                    continue  # never repeat a SIGTERM: a second one may interrupt the checkpoint being written
+                for other in pending:  # a pause signal that came before the trainer's handler was ignored: repeat it
+                    with contextlib.suppress(Exception):
+                        other.kill(signal=sig)
         self.refresh(record)
         self.log(self.describe(record, record.last) + "\n")
         return int(record.last.exit_code if record.last.exit_code is not None else 1)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from lightning_reflow.launch.launch_plan import ContainerSpec, LaunchPlan
 
 EXIT_PAUSED = 75
+#: How often a pause signal is repeated while the trainer has not stopped yet.
+RESEND_PAUSE_S = 2.0
 _FORWARDED = (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT)
 
 
@@ -102,10 +104,17 @@ class Runner:
         for thread in (*streams, *waiters):
             thread.start()
         interrupts = 0
+        pause_sent: float | None = None
+        terminated = False
         try:
             while any(s is None for s in statuses):
                 wake.wait(0.5)
                 wake.clear()
+                if pause_sent is not None and time.monotonic() - pause_sent > RESEND_PAUSE_S:
+                    # A pause signal that arrived before the trainer installed its handler was ignored
+                    # (see the entry shim): send it again; a second request is a no-op for the trainer.
+                    self._forward(containers, statuses, pause_signal, quiet=True)
+                    pause_sent = time.monotonic()
                 while requests:
                     signum = requests.pop(0)
                     if signum == signal.SIGINT:
@@ -118,10 +127,13 @@ class Runner:
                             return [-1 if s is None else s for s in statuses]
                     sent = pause_signal if signum in (signal.SIGUSR1, signal.SIGINT) else "SIGTERM"
                     self._forward(containers, statuses, sent)
+                    if sent == pause_signal:
+                        pause_sent = time.monotonic()
                 failed = [s for s in statuses if s not in (None, 0, EXIT_PAUSED)]
-                if failed and any(s is None for s in statuses):
+                if failed and any(s is None for s in statuses) and not terminated:
                     # One node failed: the others would hang in their next collective.
                     self._forward(containers, statuses, "SIGTERM")
+                    terminated = True
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -129,7 +141,7 @@ class Runner:
             thread.join(timeout=5)
         return [int(s) for s in statuses if s is not None]
 
-    def _forward(self, containers: list[Any], statuses: list[int | None], sig: str) -> None:
+    def _forward(self, containers: list[Any], statuses: list[int | None], sig: str, quiet: bool = False) -> None:
         import docker
 
         for container, status in zip(containers, statuses):
@@ -138,7 +150,8 @@ class Runner:
                     container.kill(signal=sig)
                 except docker.errors.APIError:
                     pass  # it exited in the meantime
-        self.log(f"reflow-launch: sent {sig} to the trainer\n")
+        if not quiet:
+            self.log(f"reflow-launch: sent {sig} to the trainer\n")
 
     def read_outcome(self, host: Host, run_dir: str, attempt: int, container: Any | None) -> dict[str, Any] | None:
         """The trainer's pause outcome of an attempt (``REFLOW_OUTCOME_FILE``), with host paths, or ``None``."""
