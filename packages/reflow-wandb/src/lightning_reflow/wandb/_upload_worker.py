@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -16,6 +17,9 @@ if not logging.getLogger().hasHandlers() and not log.handlers:
     log.addHandler(logging.StreamHandler())
 
 _STOP = object()
+# Hashing and gzip are CPU work: on Linux a thread has its own nice value, so the upload thread
+# yields the CPU to training whenever both want it, and still uses any idle core at full speed.
+UPLOAD_NICE = 19
 
 
 @dataclass
@@ -33,7 +37,8 @@ class UploadWorker:
     A failing job is logged and recorded in :attr:`errors`; it never stops training.
     """
 
-    def __init__(self, name: str = "reflow-wandb-upload") -> None:
+    def __init__(self, name: str = "reflow-wandb-upload", *, nice: int = UPLOAD_NICE) -> None:
+        self.nice = nice
         self._queue: queue.Queue[UploadJob | object] = queue.Queue()
         self._cond = threading.Condition()
         self._pending: list[UploadJob] = []
@@ -92,6 +97,7 @@ class UploadWorker:
         return finished
 
     def _loop(self) -> None:
+        _lower_thread_priority(self.nice)
         while True:
             job = self._queue.get()
             if job is _STOP:
@@ -115,3 +121,13 @@ class UploadWorker:
                     self._current = None
                     self._pending.remove(job)
                     self._cond.notify_all()
+
+
+def _lower_thread_priority(nice: int) -> None:
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+    except OSError:  # not permitted or not per-thread on this platform: run at the normal priority
+        pass
