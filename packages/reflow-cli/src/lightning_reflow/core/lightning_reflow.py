@@ -135,7 +135,7 @@ class LightningReflow:
 
     def _run(self, args: list[str]) -> ReflowResult:
         from lightning_reflow.cli import _command
-        from lightning_reflow.cli.errors import ReflowUsageError
+        from lightning_reflow.cli.errors import EXIT_USAGE, ReflowUsageError
         from lightning_reflow.cli.lightning_cli import LightningReflowCLI
 
         cli_class = self.cli_class or LightningReflowCLI
@@ -156,9 +156,9 @@ class LightningReflow:
         except argparse.ArgumentError as err:
             raise ReflowUsageError(str(err)) from err
         except SystemExit as exit_:
-            if exit_.code in (0, None):
-                raise ReflowUsageError("Nothing to run: the arguments asked for help or a printed config.") from None
-            raise ReflowUsageError(f"Invalid arguments {args[1:]!r} (exit status {exit_.code}).") from None
+            if exit_.code == EXIT_USAGE:  # a parser that exits in spite of exit_on_error=False
+                raise ReflowUsageError(f"Invalid arguments {args[1:]!r}; see the message above.") from None
+            raise
         return _result(cli)
 
 
