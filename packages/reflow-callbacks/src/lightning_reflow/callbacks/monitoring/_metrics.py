@@ -64,3 +64,22 @@ def format_value(value: Any) -> str:
 def format_metrics(selector: MetricSelector, metrics: Mapping[str, Any]) -> str:
     """``"loss=0.2231 val_loss=0.3"`` for the metrics ``selector`` picks from ``metrics``."""
     return " ".join(f"{name}={format_value(metrics[name])}" for name in selector.names(metrics) if name in metrics)
+
+
+def logged_metrics(trainer: Any) -> dict[str, Any]:
+    """What was logged (``callback_metrics``, then ``progress_bar_metrics``), plus the learning rates.
+
+    Learning rates are named as ``LearningRateMonitor`` names them (``lr-Adam``, ``lr-Adam-1`` for a
+    second Adam, ``lr-SGD/pg2`` for a second parameter group), so ``"lr-*"`` works without it.
+    """
+    metrics: dict[str, Any] = dict(trainer.callback_metrics)
+    metrics.update(trainer.progress_bar_metrics)
+    seen: dict[str, int] = {}
+    for optimizer in trainer.optimizers:
+        base = f"lr-{type(optimizer).__name__}"
+        seen[base] = seen.get(base, 0) + 1
+        name = base if seen[base] == 1 else f"{base}-{seen[base] - 1}"
+        groups = optimizer.param_groups
+        for index, group in enumerate(groups):
+            metrics[name if len(groups) == 1 else f"{name}/pg{index + 1}"] = group.get("lr")
+    return metrics

@@ -9,6 +9,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from lightning_reflow.callbacks.core.protocols import PauseStatus
+
 
 @dataclass
 class Progress:
@@ -32,6 +34,15 @@ class Frame:
     global_metrics: str
     interval_metrics: str
     status: str
+
+
+def describe_pause(statuses: list[PauseStatus]) -> str:
+    """``"pause scheduled + upload (signal)"``, else the first key hint, else ``""``."""
+    for status in statuses:
+        if status.scheduled:
+            text = "pause scheduled" + (" + upload" if status.upload_requested else "")
+            return text + (f" ({status.reason})" if status.reason else "")
+    return next((status.hint for status in statuses if status.hint), "")
 
 
 def _hms(seconds: float) -> str:

@@ -12,8 +12,8 @@ from lightning.pytorch.callbacks.progress.progress_bar import ProgressBar
 from typing_extensions import override
 
 from lightning_reflow.callbacks.core.protocols import PauseStatusProvider
-from lightning_reflow.callbacks.monitoring._metrics import MetricSelector, format_metrics
-from lightning_reflow.callbacks.monitoring._render import BarsRenderer, Frame, LinesRenderer, Progress
+from lightning_reflow.callbacks.monitoring._metrics import MetricSelector, format_metrics, logged_metrics
+from lightning_reflow.callbacks.monitoring._render import BarsRenderer, Frame, LinesRenderer, Progress, describe_pause
 from lightning_reflow.callbacks.monitoring._schedule import INF, Position, Schedule
 
 _OUTPUTS = ("auto", "bars", "lines")
@@ -253,7 +253,7 @@ class FlowProgressBarCallback(ProgressBar):
         self._last_line_step = self.global_progress.n
         if self._renderer is None:
             self._renderer = BarsRenderer(self.bar_colour, self.leave) if bars else LinesRenderer()
-        metrics = self._metrics(trainer)
+        metrics = logged_metrics(trainer)
         frame = Frame(
             global_=self.global_progress,
             interval=self.interval_progress,
@@ -271,32 +271,9 @@ class FlowProgressBarCallback(ProgressBar):
             return format_metrics(self._global_selector, dict(trainer.progress_bar_metrics))
         return format_metrics(self._global_selector, metrics)
 
-    @staticmethod
-    def _metrics(trainer: pl.Trainer) -> dict[str, Any]:
-        metrics: dict[str, Any] = dict(trainer.callback_metrics)
-        metrics.update(trainer.progress_bar_metrics)
-        names: dict[str, int] = {}
-        for optimizer in trainer.optimizers:
-            base = f"lr-{type(optimizer).__name__}"
-            names[base] = names.get(base, 0) + 1
-            name = base if names[base] == 1 else f"{base}-{names[base] - 1}"
-            groups = optimizer.param_groups
-            for index, group in enumerate(groups):
-                metrics[name if len(groups) == 1 else f"{name}/pg{index + 1}"] = group.get("lr")
-        return metrics
-
     def pause_text(self) -> str:
         """What the bar says about pausing: a scheduled pause, a requested upload, or the key hint."""
-        for provider in self._pause_providers:
-            status = provider.pause_status()
-            if status.scheduled:
-                text = "pause scheduled" + (" + upload" if status.upload_requested else "")
-                return text + (f" ({status.reason})" if status.reason else "")
-        for provider in self._pause_providers:
-            hint = provider.pause_status().hint
-            if hint:
-                return hint
-        return ""
+        return describe_pause([provider.pause_status() for provider in self._pause_providers])
 
     def _eval_start(self, label: str, total: Any) -> None:
         self._eval_n = 0
