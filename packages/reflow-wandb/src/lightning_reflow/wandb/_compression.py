@@ -30,14 +30,15 @@ def compress_file(source: str | os.PathLike[str], target: str | os.PathLike[str]
     The digest is computed in the same pass, so the checkpoint is read once.
     """
     digest = hashlib.sha256()
-    with open(source, "rb") as src, open(target, "wb") as raw:
-        # mtime=0 and no file name in the header: the same checkpoint always gives the same bytes.
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as dst:
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                dst.write(chunk)
-        raw.flush()
-        os.fsync(raw.fileno())
+    # mtime=0 and no file name in the header: the same checkpoint always gives the same bytes.
+    with (
+        open(source, "rb") as src,
+        open(target, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as dst,
+    ):
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
     return digest.hexdigest()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +14,11 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from typing_extensions import override
 
 from lightning_reflow.utils.checkpoint import atomic_save
-from lightning_reflow.wandb._compression import GZIP_SUFFIX, compress_file, sha256_file, snapshot
-from lightning_reflow.wandb._metadata import CHECKPOINT_FILE, build_metadata
-from lightning_reflow.wandb._run_binding import RunBinding, bind_run, is_pause_exit
-from lightning_reflow.wandb._upload_worker import UploadJob, UploadWorker
+from lightning_reflow.wandb._run_binding import RunBinding, bind_run, find_wandb_logger, is_pause_exit
+from lightning_reflow.wandb._upload_job import make_upload_job, remove_spools
+from lightning_reflow.wandb._upload_worker import UploadWorker
 
 log = logging.getLogger("lightning_reflow.wandb")
-
-_SPOOL = ".reflow-upload"
 
 
 @dataclass(frozen=True)
@@ -99,6 +95,7 @@ class WandbArtifactCheckpoint(Callback):
         self._saved: dict[str, _Saved] = {}
         self._uploaded: dict[str, int] = {}
         self._completed: list[str] = []
+        self._spools: set[Path] = set()
         self._errors: list[str] = []
 
     @property
@@ -121,6 +118,12 @@ class WandbArtifactCheckpoint(Callback):
             return
         self._worker = UploadWorker()
         log.info("WandbArtifactCheckpoint: checkpoints go to %s", self._binding.target)
+        logger = find_wandb_logger(trainer)
+        if logger is not None and getattr(logger, "_log_model", False):
+            log.warning(
+                "WandbLogger(log_model=...) uploads the same checkpoints again as `model-<run id>`; "
+                "set log_model=False to upload them once, through WandbArtifactCheckpoint."
+            )
 
     @override
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -177,7 +180,8 @@ class WandbArtifactCheckpoint(Callback):
     @override
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if self._worker is not None:
-            self._worker.close(self.wait_timeout)
+            if self._worker.close(self.wait_timeout):
+                remove_spools(self._spools)
             self._completed += self._worker.completed
             self._errors += self._worker.errors
             self._worker = None
@@ -292,46 +296,11 @@ class WandbArtifactCheckpoint(Callback):
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         assert self._worker is not None and self._binding is not None
-        binding, compress = self._binding, self.use_compression
-        spool = path.parent / _SPOOL
-        spool.mkdir(exist_ok=True)
-        frozen = spool / f"{uuid.uuid4().hex}.ckpt"
-        snapshot(path, frozen)  # a hard link: O(1) here, immune to ModelCheckpoint replacing `path`
-        unique = tuple(dict.fromkeys(aliases))
-
-        def run() -> str:
-            try:
-                if compress:
-                    upload = frozen.with_name(frozen.name + GZIP_SUFFIX)
-                    digest = compress_file(frozen, upload)
-                    file_name = CHECKPOINT_FILE + GZIP_SUFFIX
-                else:
-                    upload, digest, file_name = frozen, sha256_file(frozen), CHECKPOINT_FILE
-                metadata = build_metadata(
-                    run_id=binding.run_id,
-                    reason=reason,
-                    epoch=info.get("epoch"),
-                    global_step=info.get("global_step"),
-                    sha256=digest,
-                    size=frozen.stat().st_size,
-                    file_name=file_name,
-                    compression="gzip" if compress else None,
-                    monitor=info.get("monitor"),
-                    monitor_score=info.get("score"),
-                    extra={**(extra or {}), "source_file": path.name},
-                )
-                return binding.publisher.publish(
-                    binding.artifact_name, {file_name: upload}, aliases=unique, metadata=metadata
-                )
-            finally:
-                for leftover in (frozen, frozen.with_name(frozen.name + GZIP_SUFFIX)):
-                    leftover.unlink(missing_ok=True)
-                try:
-                    spool.rmdir()
-                except OSError:
-                    pass
-
-        self._worker.submit(UploadJob(f"{path.name} [{', '.join(unique)}]", path.stat().st_size, run))
+        job, spool = make_upload_job(
+            self._binding, path, aliases, reason=reason, info=info, extra=extra, compress=self.use_compression
+        )
+        self._spools.add(spool)
+        self._worker.submit(job)
 
 
 def _newest_file(callback: ModelCheckpoint) -> str:
