@@ -16,7 +16,7 @@ from lightning_reflow.launch.host import Host, connect
 from lightning_reflow.launch.image_builder import ImageBuilder
 from lightning_reflow.launch.launch_plan import LaunchPlan
 from lightning_reflow.launch.run_record import Attempt, RunRecord, RunStore
-from lightning_reflow.launch.runner import EXIT_PAUSED, RESEND_PAUSE_S, Runner
+from lightning_reflow.launch.runner import EXIT_PAUSED, RESEND_PAUSE_S, Runner, exit_status
 
 if TYPE_CHECKING:
     import docker
@@ -91,6 +91,9 @@ class Launcher:
         data = planner.load_config(config)
         env = EnvSpec.build(config_environment(data), options.env_files, options.env, options.secrets)
         secrets = env.secret_values()
+        if not dry_run:
+            for host in options.hosts:  # reach every engine first: one clear error for a bad host or key
+                self.client(host)
         planner.validate_gpus(options.gpus, options.hosts, None)
         builds = self._builds(options.recipe(), options.hosts, dry_run)
         record = planner.make_record(RunRecord.new_id(name), options, str(Path(config).resolve()), builds[-1][1].tag)
@@ -176,6 +179,7 @@ class Launcher:
         host = Host.parse(rank0["host"])
         runner = Runner({host.spec: self.client(host)}, self.log)
         attempt.outcome = runner.read_outcome(host, record.run_dirs[host.spec], attempt.number, containers[0])
+        attempt.exit_code = exit_status(attempt.exit_code, attempt.outcome, record.pause_signal)
         self.store.save(record)
         self.log(self.describe(record, attempt) + "\n")
         return attempt.exit_code
@@ -223,6 +227,7 @@ class Launcher:
         attempt.finished = time.time()
         host = Host.parse(attempt.containers[0]["host"])
         attempt.outcome = Runner({}, self.log).read_outcome(host, record.run_dirs[host.spec], attempt.number, first)
+        attempt.exit_code = exit_status(attempt.exit_code, attempt.outcome, record.pause_signal)
         self.store.save(record)
 
     def running(self, record: RunRecord) -> list[Any]:
@@ -236,6 +241,15 @@ class Launcher:
             if container.status == "running":
                 found.append(container)
         return found
+
+    def _paused(self, record: RunRecord) -> bool:
+        attempt = record.last
+        entry = attempt.containers[0]
+        host = Host.parse(entry["host"])
+        container = self.client(host).containers.get(entry["id"] or entry["name"])
+        return (
+            Runner({}, self.log).read_outcome(host, record.run_dirs[host.spec], attempt.number, container) is not None
+        )
 
     def signal_run(self, run_id: str, sig: str, dry_run: bool, wait: bool, timeout: float | None) -> int:
         """Send ``sig`` to the run's trainer containers; optionally wait for them to exit and report."""
@@ -269,8 +283,8 @@ class Launcher:
                 container.wait(timeout=RESEND_PAUSE_S)
                 pending.pop(0)
             except Exception:  # still running
-                if sig == "SIGTERM":
-                    continue  # never repeat a SIGTERM: a second one may interrupt the checkpoint being written
+                if sig == "SIGTERM" or self._paused(record):
+                    continue  # never repeat SIGTERM, nor a pause once the trainer has written its outcome
                 for other in pending:  # a pause signal that came before the trainer's handler was ignored: repeat it
                     with contextlib.suppress(Exception):
                         other.kill(signal=sig)

@@ -111,10 +111,11 @@ class Runner:
                 wake.wait(0.5)
                 wake.clear()
                 if pause_sent is not None and time.monotonic() - pause_sent > RESEND_PAUSE_S:
-                    # A pause signal that arrived before the trainer installed its handler was ignored
-                    # (see the entry shim): send it again; a second request is a no-op for the trainer.
-                    self._forward(containers, statuses, pause_signal, quiet=True)
                     pause_sent = time.monotonic()
+                    if not self.paused(plan.containers[0], containers[0]):
+                        # A pause signal that arrived before the trainer installed its handler was ignored
+                        # (see the entry shim): send it again; a second request is a no-op for the trainer.
+                        self._forward(containers, statuses, pause_signal, quiet=True)
                 while requests:
                     signum = requests.pop(0)
                     if signum == signal.SIGINT:
@@ -153,6 +154,12 @@ class Runner:
         if not quiet:
             self.log(f"reflow-launch: sent {sig} to the trainer\n")
 
+    def paused(self, spec: ContainerSpec, container: Any) -> bool:
+        """Whether the trainer has written its pause outcome (then it must not get another pause signal:
+        Python restores the default action, termination, while the interpreter shuts down)."""
+        attempt = int(spec.labels.get("lightning-reflow.attempt", "0"))
+        return self.read_outcome(spec.host, spec.run_dir, attempt, container) is not None
+
     def read_outcome(self, host: Host, run_dir: str, attempt: int, container: Any | None) -> dict[str, Any] | None:
         """The trainer's pause outcome of an attempt (``REFLOW_OUTCOME_FILE``), with host paths, or ``None``."""
         relative = f".reflow/outcome-{attempt}.json"
@@ -162,11 +169,22 @@ class Runner:
             if file.is_file():
                 data = json.loads(file.read_text())
         elif container is not None:
-            data = _read_from_container(container, f"{RUN_MOUNT}/{relative}")
+            try:
+                data = _read_from_container(container, f"{RUN_MOUNT}/{relative}")
+            except LaunchError:
+                data = None
         if data and isinstance(data.get("checkpoint"), str):
             data["host_checkpoint"] = host_path(run_dir, data["checkpoint"])
             data["host"] = host.spec
         return data
+
+
+def exit_status(code: int, outcome: dict[str, Any] | None, pause_signal: str) -> int:
+    """The trainer's status; a paused trainer killed by a late pause signal while exiting still counts as paused."""
+    sig = getattr(signal, pause_signal if pause_signal.startswith("SIG") else "SIG" + pause_signal, None)
+    if outcome and outcome.get("status") == "paused" and sig is not None and code == 128 + int(sig):
+        return EXIT_PAUSED
+    return code
 
 
 def host_path(run_dir: str, container_path: str) -> str:
