@@ -53,10 +53,17 @@ class MLP(pl.LightningModule):
 
 
 class TrainTimer(Callback):
-    """Wall time and the training thread's own CPU time from on_train_start to on_train_end."""
+    """Wall time and the training thread's own CPU time from on_train_start to on_train_end, and each step's time."""
 
     def on_train_start(self, *args: Any) -> None:
         self.start, self.cpu_start = time.perf_counter(), time.thread_time()
+        self.steps: list[float] = []
+
+    def on_train_batch_start(self, *args: Any) -> None:
+        self.step_start = time.perf_counter()
+
+    def on_train_batch_end(self, *args: Any) -> None:
+        self.steps.append(time.perf_counter() - self.step_start)
 
     def on_train_end(self, *args: Any) -> None:
         self.seconds = time.perf_counter() - self.start
@@ -125,16 +132,18 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)  # leave the second core to the upload thread, as a GPU run would
 
-    base, upload, end_waits, base_cpu, upload_cpu = [], [], [], [], []
+    base, upload, end_waits, base_cpu, upload_cpu, base_steps, upload_steps = [], [], [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="reflow-bench-") as tmp:
         for i in range(args.pairs):
             _, timer = _fit(Path(tmp) / f"base{i}", args, [])
             base.append(timer.seconds)
             base_cpu.append(timer.cpu)
+            base_steps += timer.steps
             start = time.perf_counter()
             trainer, timer = _fit(Path(tmp) / f"upload{i}", args, [WandbArtifactCheckpoint()])
             upload.append(timer.seconds)
             upload_cpu.append(timer.cpu)
+            upload_steps += timer.steps
             end_waits.append(time.perf_counter() - start - timer.seconds)
             callback = next(cb for cb in trainer.callbacks if isinstance(cb, WandbArtifactCheckpoint))
             assert len(callback.uploads_completed) == args.epochs and not callback.upload_errors
@@ -152,11 +161,16 @@ def main() -> None:
     ratio = statistics.median(upload) / statistics.median(base)
     pair_ratio = statistics.median(u / b for u, b in zip(upload, base))
     cpu_ratio = statistics.median(upload_cpu) / statistics.median(base_cpu)
+    step_ratio = statistics.median(upload_steps) / statistics.median(base_steps)
     print(f"checkpoint size: {size / 1e6:.1f} MB, {args.epochs} epochs x {args.batches} batches, {args.pairs} pairs")
     print(f"median training time without uploads: {statistics.median(base):.2f} s")
     print(f"median training time with uploads every epoch: {statistics.median(upload):.2f} s")
     print(f"ratio of medians (with / without): {ratio:.3f}x (goal <= 1.05x)")
     print(f"median of per-pair ratios: {pair_ratio:.3f}x")
+    print(
+        f"median step time: {statistics.median(base_steps) * 1e3:.2f} ms without, "
+        f"{statistics.median(upload_steps) * 1e3:.2f} ms with uploads: throughput ratio {step_ratio:.3f}x"
+    )
     print(f"training thread CPU time ratio (insensitive to other load on the machine): {cpu_ratio:.3f}x")
     print(f"end of training, setup and run finish, median: {statistics.median(end_waits):.2f} s (outside the ratio)")
     print(f"pause waited for its upload: {uploader.waited:.2f} s")

@@ -155,10 +155,13 @@ def test_exception_writes_and_uploads_an_emergency_checkpoint(wandb_env: Path, t
     assert staged_checkpoint_bytes(emergency[0]) == written.read_bytes()
 
 
-def test_no_emergency_checkpoint_when_disabled(wandb_env: Path, tmp_path: Path) -> None:
-    trainer = make_trainer(tmp_path, [WandbArtifactCheckpoint(create_emergency_checkpoints=False)])
+@pytest.mark.parametrize(("enabled", "fail_at_step"), [(False, 6), (True, 0)])
+def test_no_emergency_checkpoint_when_disabled_or_nothing_trained(
+    wandb_env: Path, tmp_path: Path, enabled: bool, fail_at_step: int
+) -> None:
+    trainer = make_trainer(tmp_path, [WandbArtifactCheckpoint(create_emergency_checkpoints=enabled)])
     with pytest.raises(RuntimeError, match="boom"):
-        trainer.fit(ValLossModel(fail_at_step=6))
+        trainer.fit(ValLossModel(fail_at_step=fail_at_step))
     assert "emergency" not in _aliases(finish_and_read(wandb_env, trainer))
     assert not list((tmp_path / "ckpt").glob("emergency-*"))
 

@@ -268,6 +268,8 @@ class WandbArtifactCheckpoint(Callback):
                 self._queue(Path(saved.path), aliases, reason=reason, info=saved.info)
 
     def _emergency_checkpoint(self, trainer: pl.Trainer, exception: BaseException) -> None:
+        if trainer.global_step == 0:
+            return  # nothing trained yet: nothing worth saving
         if trainer.world_size > 1:
             log.warning("No emergency checkpoint: with several processes, writing one after a crash could hang.")
             return
