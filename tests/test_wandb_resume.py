@@ -153,3 +153,11 @@ def test_bad_references_end_with_one_message(tmp_path: Path, env: dict[str, str]
     result = _reflow(env, tmp_path, "resume", "--checkpoint-artifact", reference)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_wandb_key_ends_with_one_message(tmp_path: Path, env: dict[str, str]) -> None:
+    env = {k: v for k, v in env.items() if k not in ("REFLOW_ARTIFACT_STORE", "WANDB_API_KEY", "WANDB_MODE")}
+    env["HOME"] = str(tmp_path / "home")
+    result = _reflow(env, tmp_path, "resume", "--checkpoint-artifact", f"team/{PROJECT}/abc:latest")
+    assert result.returncode == 2
+    assert "No W&B API key is configured. Run `wandb login`" in result.stderr and "Traceback" not in result.stderr
