@@ -11,6 +11,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.demos.boring_classes import BoringModel
+from torch.utils.data import DataLoader, IterableDataset
 
 from lightning_reflow.callbacks import FlowProgressBarCallback
 from lightning_reflow.callbacks.core import PauseStatus, PauseStatusProvider
@@ -53,7 +54,12 @@ class Probe(pl.Callback):
 
 
 def _fit(
-    tmp_path: Path, settings: dict[str, Any], *, callbacks: list[pl.Callback] = (), ckpt_path: Path | None = None
+    tmp_path: Path,
+    settings: dict[str, Any],
+    *,
+    callbacks: list[pl.Callback] = (),
+    ckpt_path: Path | None = None,
+    model: pl.LightningModule | None = None,
 ) -> tuple[FlowProgressBarCallback, Probe, pl.Trainer]:
     bar = FlowProgressBarCallback(output="lines", line_interval=3600)
     probe = Probe(bar)
@@ -67,7 +73,7 @@ def _fit(
         callbacks=[bar, probe, *callbacks],
         **options,
     )
-    trainer.fit(LoggingModel(), ckpt_path=ckpt_path)
+    trainer.fit(model or LoggingModel(), ckpt_path=ckpt_path)
     return bar, probe, trainer
 
 
@@ -121,6 +127,41 @@ def test_counters_follow_lightnings_schedule(tmp_path: Path, settings: dict[str,
     _, probe, trainer = _fit(tmp_path, settings)
     assert probe.validations or settings.get("limit_val_batches") == 0
     _check_against_lightning(probe, trainer)
+
+
+class _Stream(IterableDataset):
+    def __iter__(self) -> Any:
+        while True:
+            yield torch.randn(32)
+
+
+class StreamModel(LoggingModel):
+    """Trains on an endless stream: no epoch end, so ``max_steps`` bounds training."""
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(_Stream(), batch_size=2)
+
+
+STREAMS = {
+    "int interval within the endless epoch": dict(max_steps=10, val_check_interval=3),
+    "across batches, accumulation": dict(
+        max_steps=7, val_check_interval=3, accumulate_grad_batches=2, check_val_every_n_epoch=None
+    ),
+}
+
+
+@pytest.mark.parametrize("settings", list(STREAMS.values()), ids=list(STREAMS))
+def test_counters_follow_lightnings_schedule_on_an_endless_stream(tmp_path: Path, settings: dict[str, Any]) -> None:
+    _, probe, trainer = _fit(tmp_path, settings, model=StreamModel())
+    assert probe.validations
+    _check_against_lightning(probe, trainer)
+
+
+def test_time_based_validation_counts_the_epoch(tmp_path: Path) -> None:
+    settings = dict(max_epochs=2, limit_train_batches=6, val_check_interval="00:00:00:01")
+    _, probe, trainer = _fit(tmp_path, settings)
+    _check_against_lightning(probe, trainer, epoch_mode=True)
+    assert [(r["i_n"], r["i_total"]) for r in probe.rows] == [(n, 6) for n in range(1, 7)] * 2
 
 
 def test_without_validation_the_interval_counts_the_epoch(tmp_path: Path) -> None:

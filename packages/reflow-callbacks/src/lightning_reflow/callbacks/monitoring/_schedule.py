@@ -113,8 +113,8 @@ class Schedule:
             if not validated and t > 0 and t % v == 0:
                 return 0
             return (t // v + 1) * v - t
-        if n == INF:
-            return None
+        if n == INF and v == INF:
+            return None  # an endless epoch never reaches its last batch
         epoch, done, offset = pos.epoch, pos.done_in_epoch, 0.0
         for _ in range((self.every_n_epochs or 1) + 2):
             if epoch >= self.max_epochs:
@@ -129,12 +129,14 @@ class Schedule:
     def since_validation(self, pos: Position, *, validated: bool) -> float:
         """Batches since the last validation that ran (or since training started)."""
         n, v = self.batches, self.val_check_batch
-        if not self.validation or n == INF:
+        if not self.validation:
             return pos.done_in_epoch
         if self.every_n_epochs is None and v is not None and v != INF:
             t = pos.done_total
             last = (t // v) * v if validated else max(0, ((t - 1) // v) * v)
             return t - last
+        if n == INF and v == INF:
+            return pos.done_in_epoch
         epoch, done, offset = pos.epoch, pos.done_in_epoch, 0.0
         for _ in range((self.every_n_epochs or 1) + 2):
             if epoch < 0:
