@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -411,3 +415,51 @@ def test_validate_test_predict_outside_fit(tmp_path: Path, capsys, output: str) 
         assert "Validation" in out and "Testing" in out and "Predicting" in out
     else:  # no redraws; evaluation outside fit writes no progress lines
         assert "\r" not in out and "Validation" not in out and "Predicting" not in out
+
+
+DDP_SCRIPT = """
+import json, os, sys
+import lightning.pytorch as pl
+from lightning.pytorch.demos.boring_classes import BoringModel
+from lightning_reflow.callbacks import FlowProgressBarCallback
+
+out = sys.argv[1]
+
+
+class Dump(pl.Callback):
+    def __init__(self, bar):
+        self.bar, self.rows = bar, []
+
+    def on_train_batch_end(self, trainer, *args):
+        g, i = self.bar.global_progress, self.bar.interval_progress
+        self.rows.append([g.n, g.total, i.n, i.total])
+
+    def on_train_end(self, trainer, *args):
+        with open(os.path.join(out, f"rank{trainer.global_rank}.json"), "w") as f:
+            json.dump(self.rows, f)
+
+
+bar = FlowProgressBarCallback(output="lines", line_interval=0, line_steps=0)
+trainer = pl.Trainer(
+    strategy="ddp", devices=2, accelerator="cpu", max_epochs=2, limit_train_batches=4, val_check_interval=2,
+    limit_val_batches=1, num_sanity_val_steps=0, logger=False, enable_model_summary=False,
+    enable_checkpointing=False, callbacks=[bar, Dump(bar)],
+)
+trainer.fit(BoringModel())
+"""
+
+
+def test_ddp_only_rank_zero_writes_and_both_ranks_count_alike(tmp_path: Path) -> None:
+    script = tmp_path / "ddp_bar.py"
+    script.write_text(DDP_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "RANK", "WORLD_SIZE")}
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0] == ranks[1]
+    assert [row[2:] for row in ranks[0]] == [[1, 2], [2, 2], [1, 2], [2, 2]] * 2
+    lines = [line for line in result.stdout.splitlines() if line.startswith("Epoch")]
+    # One process writes: the start, 8 batches, 4 validations and the end.
+    assert len(lines) == 1 + 8 + 4 + 1, result.stdout
