@@ -59,3 +59,23 @@ def test_sigusr1_pauses_and_the_printed_command_resumes(tmp_path: Path, write_co
     final = torch.load(ckpt_dir / f"epoch=0-step={stop}.ckpt", weights_only=True)
     assert final["global_step"] == stop
     assert final["lightning_reflow"]["cli"]["subcommand"] == "resume"
+
+
+EARLY = """
+import os, signal, sys
+from lightning_reflow.cli.__main__ import _install_early_signal_handlers, main
+_install_early_signal_handlers()
+assert "lightning" not in sys.modules and "torch" not in sys.modules, "the handler must not wait for Lightning"
+os.kill(os.getpid(), signal.SIGUSR1)  # arrives while nothing is built yet
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_signal_before_lightning_is_imported_is_kept(tmp_path: Path, write_config: Callable[..., Path]) -> None:
+    config = write_config("run", max_epochs=1)
+    done = subprocess.run(
+        [sys.executable, "-c", EARLY, "fit", "--config", str(config)], capture_output=True, text=True, env=ENV
+    )
+    assert done.returncode == 75, done.stdout + done.stderr
+    record = last_pause(tmp_path / "run" / "pause")
+    assert record["reason"] == "signal" and record["global_step"] <= 2

@@ -17,10 +17,8 @@ EXIT_PAUSED = 75  # same value as lightning_reflow.callbacks.EXIT_PAUSED, withou
 
 
 def _install_early_signal_handlers() -> None:
-    try:
-        from lightning_reflow.callbacks.pause import install_early_signal_handlers
-    except ImportError:  # an older reflow-callbacks: a pause signal before training starts is then fatal
-        return
+    from lightning_reflow.cli._early_signals import install_early_signal_handlers
+
     install_early_signal_handlers()
 
 

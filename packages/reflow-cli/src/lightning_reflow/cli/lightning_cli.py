@@ -229,7 +229,7 @@ def _wanted_subcommands(args: Any) -> set[str] | None:
 
 def _install_early_signal_handlers() -> None:
     # A pause signal that arrives while the config is parsed and the classes are built is kept.
-    from lightning_reflow.callbacks.pause import install_early_signal_handlers
+    from lightning_reflow.cli._early_signals import install_early_signal_handlers
 
     install_early_signal_handlers()
 
