@@ -66,6 +66,8 @@ class UploadWorker:
         with self._cond:
             if not self._pending:
                 return True
+            if timeout is not None and timeout <= 0:
+                return False
             total = len(self._pending)
             size = sum(job.size for job in self._pending)
             log.info("Waiting for %d checkpoint upload(s) (%.1f MB) to finish...", total, size / 1e6)

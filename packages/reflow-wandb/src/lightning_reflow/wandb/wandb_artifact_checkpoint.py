@@ -96,6 +96,7 @@ class WandbArtifactCheckpoint(Callback):
         self._uploaded: dict[str, int] = {}
         self._completed: list[str] = []
         self._spools: set[Path] = set()
+        self._gave_up = False
         self._errors: list[str] = []
 
     @property
@@ -166,7 +167,7 @@ class WandbArtifactCheckpoint(Callback):
             return
         self._register_saved_files(trainer)
         self._queue_epoch_uploads(trainer, reason="end")
-        self._worker.wait(self.wait_timeout)
+        self._gave_up = not self._worker.wait(self.wait_timeout)
 
     @override
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
@@ -175,17 +176,19 @@ class WandbArtifactCheckpoint(Callback):
         if not is_pause_exit(exception) and self.create_emergency_checkpoints:
             self._emergency_checkpoint(trainer, exception)
         if self._worker is not None:
-            self._worker.wait(self.wait_timeout)
+            self._gave_up = not self._worker.wait(self.wait_timeout)
 
     @override
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if self._worker is not None:
-            if self._worker.close(self.wait_timeout):
+            # Wait only once for the same uploads: after a wait that ran out, leave them to the daemon thread.
+            if self._worker.close(0.0 if self._gave_up else self.wait_timeout):
                 remove_spools(self._spools)
             self._completed += self._worker.completed
             self._errors += self._worker.errors
             self._worker = None
             self._binding = None
+            self._gave_up = False
 
     def upload_checkpoint(
         self,
