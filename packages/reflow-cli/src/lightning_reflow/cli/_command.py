@@ -44,6 +44,11 @@ def program_command(argv0: str | None = None) -> str:
         return reflow_command()
     if arg in ("", "-c", "-m") or Path(arg).parts[-3:] == ("lightning_reflow", "cli", "__main__.py"):
         return reflow_command()
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if argv0 is None and spec is not None and spec.name not in ("__main__", ""):
+        # started as `python -m package.train`: keep it a module run so its relative imports work
+        module = spec.name[: -len(".__main__")] if spec.name.endswith(".__main__") else spec.name
+        return f"{python_command()} -m {module}"
     return f"{python_command()} {shlex.quote(os.path.abspath(arg))}"
 
 
