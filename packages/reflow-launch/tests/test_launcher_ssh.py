@@ -58,15 +58,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_two_hosts_ddp_pause_both_ranks_together(
+def test_two_hosts_ddp_pause_both_ranks_together_then_resume(
     engine, sshd: dict, ssh_home: Path, trainer_image: str, image_options: list[str], tmp_path: Path,
     cleanup_containers: list,
 ) -> None:  # fmt: skip
     common = ["--state-dir", str(tmp_path / "state")]
     args = ["fit", str(DEMO_CONFIG), *image_options, *common, "--hosts", f"local,{sshd['spec']}"]
-    args += ["--runs-dir", str(tmp_path / "runs"), "--remote-runs-dir", str(tmp_path / "remote-runs")]
+    shared = tmp_path / "shared-runs"  # both "hosts" see the same folder, as with shared storage between nodes
+    args += ["--runs-dir", str(shared), "--remote-runs-dir", str(shared)]
     args += ["--master-port", str(_free_port()), "-e", "GLOO_SOCKET_IFNAME=lo"]
-    reflow = ["--", "--trainer.strategy=ddp", "--trainer.max_epochs=20"]
+    reflow = ["--", "--trainer.strategy=ddp", "--trainer.max_epochs=3"]
     code, out, err = launcher([*args, *reflow], env={"HOME": str(ssh_home)}, signal_at=TRAINING_STARTED)
     run_id = re.search(r"run (\S+) attempt 1 started", err).group(1)
     cleanup_containers.append(run_id)
@@ -82,3 +83,11 @@ def test_two_hosts_ddp_pause_both_ranks_together(
     env1 = dict(item.split("=", 1) for item in ranks["1"].attrs["Config"]["Env"])
     assert (env1["NODE_RANK"], env1["WORLD_SIZE"], env1["MASTER_ADDR"]) == ("1", "2", "127.0.0.1")
     assert "[root@127.0.0.1" in out and "[local rank 0]" in out  # both nodes' output, prefixed
+
+    code, out, err = launcher(["resume", run_id, *common], env={"HOME": str(ssh_home)})
+    assert code == 0, err + out[-3000:]
+    assert (shared / run_id / "runs" / "checkpoints" / "last.ckpt").is_file()
+    resumed = engine.containers.list(
+        all=True, filters={"label": [f"lightning-reflow.run={run_id}", "lightning-reflow.attempt=2"]}
+    )
+    assert sorted(c.attrs["State"]["ExitCode"] for c in resumed) == [0, 0]

@@ -172,14 +172,14 @@ class Launcher:
     # -- after a container exits --------------------------------------------------------------------
 
     def _finish(self, record: RunRecord, attempt: Attempt, containers: list[Any], statuses: list[int]) -> int:
-        failures = [s for s in statuses if s not in (0, EXIT_PAUSED)]
-        attempt.exit_code = failures[0] if failures else statuses[0]
-        attempt.finished = time.time()
         rank0 = attempt.containers[0]
         host = Host.parse(rank0["host"])
         runner = Runner({host.spec: self.client(host)}, self.log)
         attempt.outcome = runner.read_outcome(host, record.run_dirs[host.spec], attempt.number, containers[0])
-        attempt.exit_code = exit_status(attempt.exit_code, attempt.outcome, record.pause_signal)
+        statuses = [exit_status(s, attempt.outcome, record.pause_signal) for s in statuses]
+        failures = [s for s in statuses if s not in (0, EXIT_PAUSED)]
+        attempt.exit_code = failures[0] if failures else statuses[0]
+        attempt.finished = time.time()
         self.store.save(record)
         self.log(self.describe(record, attempt) + "\n")
         return attempt.exit_code
@@ -222,12 +222,12 @@ class Launcher:
             if container.status not in ("exited", "dead"):
                 return
             codes.append(int(container.attrs["State"]["ExitCode"]))
+        host = Host.parse(attempt.containers[0]["host"])
+        attempt.outcome = Runner({}, self.log).read_outcome(host, record.run_dirs[host.spec], attempt.number, first)
+        codes = [exit_status(c, attempt.outcome, record.pause_signal) for c in codes]
         failures = [c for c in codes if c not in (0, EXIT_PAUSED)]
         attempt.exit_code = failures[0] if failures else (codes[0] if codes else 1)
         attempt.finished = time.time()
-        host = Host.parse(attempt.containers[0]["host"])
-        attempt.outcome = Runner({}, self.log).read_outcome(host, record.run_dirs[host.spec], attempt.number, first)
-        attempt.exit_code = exit_status(attempt.exit_code, attempt.outcome, record.pause_signal)
         self.store.save(record)
 
     def running(self, record: RunRecord) -> list[Any]:
@@ -268,7 +268,8 @@ class Launcher:
             raise RunStateError(
                 f"run {record.run_id} is not running. " + self.describe(record, attempt)[len("reflow-launch: ") :]
             )
-        for container in containers:
+        targets = containers if sig == "SIGTERM" else containers[:1]  # a pause: rank 0 tells the others
+        for container in targets:
             container.kill(signal=sig)
         self.log(f"reflow-launch: sent {sig} to run {record.run_id}\n")
         if not wait:
@@ -285,9 +286,8 @@ class Launcher:
             except Exception:  # still running
                 if sig == "SIGTERM" or self._paused(record):
                     continue  # never repeat SIGTERM, nor a pause once the trainer has written its outcome
-                for other in pending:  # a pause signal that came before the trainer's handler was ignored: repeat it
-                    with contextlib.suppress(Exception):
-                        other.kill(signal=sig)
+                with contextlib.suppress(Exception):  # a pause that came before the trainer's handler: repeat it
+                    targets[0].kill(signal=sig)
         self.refresh(record)
         self.log(self.describe(record, record.last) + "\n")
         return int(record.last.exit_code if record.last.exit_code is not None else 1)

@@ -115,7 +115,7 @@ class Runner:
                     if not self.paused(plan.containers[0], containers[0]):
                         # A pause signal that arrived before the trainer installed its handler was ignored
                         # (see the entry shim): send it again; a second request is a no-op for the trainer.
-                        self._forward(containers, statuses, pause_signal, quiet=True)
+                        self._forward(containers[:1], statuses[:1], pause_signal, quiet=True)
                 while requests:
                     signum = requests.pop(0)
                     if signum == signal.SIGINT:
@@ -126,11 +126,15 @@ class Runner:
                                 f"logs -f {plan.run_id}`, pause it with `reflow-launch pause {plan.run_id}`.\n"
                             )
                             return [-1 if s is None else s for s in statuses]
-                    sent = pause_signal if signum in (signal.SIGUSR1, signal.SIGINT) else "SIGTERM"
-                    self._forward(containers, statuses, sent)
-                    if sent == pause_signal:
+                    if signum in (signal.SIGUSR1, signal.SIGINT):
+                        # Rank 0 only: the ranks add up their requests at the next safe step, so every node
+                        # stops there; a signal reaching another node as it exits could kill it instead.
+                        self._forward(containers[:1], statuses[:1], pause_signal)
                         pause_sent = time.monotonic()
-                failed = [s for s in statuses if s not in (None, 0, EXIT_PAUSED)]
+                    else:
+                        self._forward(containers, statuses, "SIGTERM")
+                late_kill = 128 + _signum(pause_signal)
+                failed = [s for s in statuses if s not in (None, 0, EXIT_PAUSED, late_kill)]
                 if failed and any(s is None for s in statuses) and not terminated:
                     # One node failed: the others would hang in their next collective.
                     self._forward(containers, statuses, "SIGTERM")
@@ -179,10 +183,14 @@ class Runner:
         return data
 
 
+def _signum(name: str) -> int:
+    sig = getattr(signal, name.upper() if name.upper().startswith("SIG") else "SIG" + name.upper(), None)
+    return int(sig) if sig is not None else -1000
+
+
 def exit_status(code: int, outcome: dict[str, Any] | None, pause_signal: str) -> int:
     """The trainer's status; a paused trainer killed by a late pause signal while exiting still counts as paused."""
-    sig = getattr(signal, pause_signal if pause_signal.startswith("SIG") else "SIG" + pause_signal, None)
-    if outcome and outcome.get("status") == "paused" and sig is not None and code == 128 + int(sig):
+    if outcome and outcome.get("status") == "paused" and code == 128 + _signum(pause_signal):
         return EXIT_PAUSED
     return code
 
