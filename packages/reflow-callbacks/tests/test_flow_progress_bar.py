@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -463,3 +464,78 @@ def test_ddp_only_rank_zero_writes_and_both_ranks_count_alike(tmp_path: Path) ->
     lines = [line for line in result.stdout.splitlines() if line.startswith("Epoch")]
     # One process writes: the start, 8 batches, 4 validations and the end.
     assert len(lines) == 1 + 8 + 4 + 1, result.stdout
+
+
+TTY_SCRIPT = """
+import sys, time, warnings
+import lightning.pytorch as pl
+from lightning.pytorch.demos.boring_classes import BoringModel
+from lightning_reflow.callbacks import FlowProgressBarCallback, PauseCallback, PauseExit
+
+warnings.filterwarnings("ignore")
+
+
+class Slow(pl.Callback):
+    def on_train_batch_end(self, trainer, *args):
+        time.sleep(0.15)  # longer than the bar's 0.1 s redraw limit: every batch is drawn
+
+
+trainer = pl.Trainer(
+    max_steps=60, limit_val_batches=0, logger=False, enable_model_summary=False, enable_checkpointing=False,
+    callbacks=[FlowProgressBarCallback(), PauseCallback(checkpoint_dir=sys.argv[1]), Slow()],
+)
+try:
+    trainer.fit(BoringModel())
+except PauseExit:
+    sys.exit(75)
+"""
+
+
+def _run_in_terminal(tmp_path: Path, *, stdin_is_tty: bool, press_after: str | None) -> tuple[int, str]:
+    """Run the script with stdout on a pseudo-terminal (stdin too, if asked); press 'p' after a marker."""
+    import pty
+    import select
+
+    script = tmp_path / "tty_bar.py"
+    script.write_text(TTY_SCRIPT)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "pause")],
+        stdin=slave if stdin_is_tty else subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(slave)
+    output, pressed, deadline = b"", False, time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        if press_after and not pressed and press_after.encode() in output:
+            os.write(master, b"p")
+            pressed = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(master)
+    return proc.wait(timeout=60), output.decode(errors="replace")
+
+
+def test_in_a_terminal_the_bar_shows_the_key_hint_then_the_scheduled_pause(tmp_path: Path) -> None:
+    code, out = _run_in_terminal(tmp_path, stdin_is_tty=True, press_after="5/60")
+    assert code == 75, out[-2000:]
+    assert "p: pause  w: pause+upload" in out
+    assert "pause scheduled (key)" in out
+    assert "Epoch batches" in out  # the interval bar (no validation: it counts the epoch)
+
+
+def test_in_a_terminal_without_keyboard_input_no_key_hint(tmp_path: Path) -> None:
+    code, out = _run_in_terminal(tmp_path, stdin_is_tty=False, press_after=None)
+    assert code == 0, out[-2000:]
+    assert "60/60" in out and "\r" in out  # tqdm bars, redrawn in place
+    assert "p: pause" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -36,6 +37,18 @@ class Frame:
     status: str
 
 
+_FALLBACK_SIZE = (100, 24)
+
+
+def _terminal_reports_size(file: TextIO) -> bool:
+    """Whether the terminal behind ``file`` reports a non-zero size."""
+    try:
+        size = os.get_terminal_size(file.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return size.columns > 0 and size.lines > 0
+
+
 def describe_pause(statuses: list[PauseStatus]) -> str:
     """``"pause scheduled + upload (signal)"``, else the first key hint, else ``""``."""
     for status in statuses:
@@ -61,13 +74,18 @@ class BarsRenderer:
         self._eval: tqdm | None = None
 
     def _bar(self, position: int, unit: str, leave: bool, colour: str | None) -> tqdm:
+        # A terminal that reports no size (a fresh `docker run -t`, a bare pty) makes tqdm draw nothing
+        # at all (it hides bars below the reported 0 rows): fall back to a fixed size there.
+        sized = _terminal_reports_size(self.file)
         return tqdm(
             position=position,
             unit=unit,
             leave=leave,
             colour=colour,
             file=self.file,
-            dynamic_ncols=True,
+            dynamic_ncols=sized,
+            ncols=None if sized else _FALLBACK_SIZE[0],
+            nrows=None if sized else _FALLBACK_SIZE[1],
             smoothing=0,
             mininterval=0,
             disable=False,
