@@ -84,6 +84,11 @@ def base_image(engine) -> str:
     return BASE_IMAGE
 
 
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+
+
 @pytest.fixture(scope="session")
 def wheelhouse() -> Path:
     """This checkout's reflow wheels plus their dependencies (torch pinned to the local CPU build)."""
@@ -93,14 +98,11 @@ def wheelhouse() -> Path:
         old.unlink()
     pip = [sys.executable, "-m", "pip"]
     packages = [str(REPO / "packages" / d) for d in ("reflow-callbacks", "reflow-cli")]
-    subprocess.run([*pip, "wheel", "-q", "--no-deps", "-w", str(folder), *packages], check=True)
+    _run([*pip, "wheel", "-q", "--no-deps", "-w", str(folder), *packages])
     constraints = folder.parent / "constraints.txt"
     constraints.write_text("torch==2.13.0\n")
-    subprocess.run(
-        [*pip, "download", "-q", "-d", str(folder), "--find-links", str(folder), "--only-binary", ":all:",
-         "-c", str(constraints), "reflow-callbacks", "reflow-cli"],
-        check=True,
-    )  # fmt: skip
+    _run([*pip, "download", "-q", "-d", str(folder), "--find-links", str(folder), "--only-binary", ":all:",
+          "-c", str(constraints), "reflow-callbacks", "reflow-cli"])  # fmt: skip
     return folder
 
 

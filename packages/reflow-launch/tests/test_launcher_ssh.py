@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
 from pathlib import Path
 
 from _launching import DEMO_CONFIG, SHORT_RUN, TRAINING_STARTED, launcher, same_weights
+
+SECRET = "ssh-secret-" + str(time.time_ns())
 
 
 def _wait_for_training(engine, run_id: str, attempt: int) -> None:
@@ -26,8 +29,8 @@ def test_over_ssh_signal_pause_then_detached_pause_then_exact_resume(
 ) -> None:  # fmt: skip
     remote_runs = tmp_path / "remote-runs"  # a folder of the remote host (here: the same machine)
     common = ["--state-dir", str(tmp_path / "state")]
-    env = {"HOME": str(ssh_home)}
-    args = ["fit", str(DEMO_CONFIG), *image_options, *common, "--host", sshd["spec"]]
+    env = {"HOME": str(ssh_home), "DEMO_TOKEN": SECRET}
+    args = ["fit", str(DEMO_CONFIG), *image_options, *common, "--host", sshd["spec"], "--secret", "DEMO_TOKEN"]
     args += ["--remote-runs-dir", str(remote_runs)]
     code, _, err = launcher([*args, *SHORT_RUN], env=env, signal_at=TRAINING_STARTED)
     run_id = re.search(r"run (\S+) attempt 1 started", err).group(1)
@@ -50,6 +53,10 @@ def test_over_ssh_signal_pause_then_detached_pause_then_exact_resume(
     assert code == 0, err
     final = remote_runs / run_id / "runs" / "checkpoints" / "last.ckpt"
     assert same_weights(engine, trainer_image, baseline, str(final))
+    # the secret went through the attach stream over SSH (the entry shim exits 2 without it) and nowhere else
+    for container in engine.containers.list(all=True, filters={"label": f"lightning-reflow.run={run_id}"}):
+        assert SECRET not in json.dumps(container.attrs) and SECRET.encode() not in container.logs()
+    assert SECRET not in (tmp_path / "state" / "runs" / f"{run_id}.json").read_text()
 
 
 def _free_port() -> int:
