@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -134,3 +135,21 @@ def test_pause_sent_before_training_starts_is_not_lost(
     code, _, err = launcher(["pause", run_id, *common])  # the trainer is still importing torch
     assert code == 75, err
     assert re.search(r"paused at step \d+ \(epoch 0, signal\)\. Checkpoint: \S+\.ckpt", err), err
+
+
+def test_a_killed_launcher_leaves_a_run_that_ps_logs_and_pause_still_reach(
+    image_options: list[str], trainer_image: str, tmp_path: Path, cleanup_containers: list
+) -> None:
+    common = ["--state-dir", str(tmp_path / "state")]
+    args = ["fit", str(DEMO_CONFIG), *image_options, *common, "--runs-dir", str(tmp_path / "runs")]
+    code, _, err = launcher([*args, *SHORT_RUN], signal_at=TRAINING_STARTED, sig=signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    run_id = _run_id(err)
+    cleanup_containers.append(run_id)
+    code, out, _ = launcher(["ps", *common])
+    assert re.search(rf"^{run_id}\s+running\s+1\s+local", out, re.M), out
+    code, _, err = launcher(["pause", run_id, *common])
+    assert code == 75, err
+    assert re.search(r"paused at step \d+ \(epoch \d+, signal\)", err), err
+    code, logs, _ = launcher(["logs", run_id, *common])
+    assert code == 0 and "Paused at step" in logs
