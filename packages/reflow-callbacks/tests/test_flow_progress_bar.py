@@ -477,6 +477,9 @@ warnings.filterwarnings("ignore")
 
 class Slow(pl.Callback):
     def on_train_batch_end(self, trainer, *args):
+        # After the bar's and the pause's hooks: a key pressed from now on is seen at the next batch end.
+        sys.stdout.write(f"SLEEPING {trainer.global_step}\\n")
+        sys.stdout.flush()
         time.sleep(0.15)  # longer than the bar's 0.1 s redraw limit: every batch is drawn
 
 
@@ -527,10 +530,11 @@ def _run_in_terminal(tmp_path: Path, *, stdin_is_tty: bool, press_after: str | N
 
 
 def test_in_a_terminal_the_bar_shows_the_key_hint_then_the_scheduled_pause(tmp_path: Path) -> None:
-    code, out = _run_in_terminal(tmp_path, stdin_is_tty=True, press_after="5/60")
+    code, out = _run_in_terminal(tmp_path, stdin_is_tty=True, press_after="SLEEPING 5\r")
     assert code == 75, out[-2000:]
     assert "p: pause  w: pause+upload" in out
-    assert "pause scheduled (key)" in out
+    # Drawn at the next batch end, before the pause callback (after it in trainer.callbacks) stops there.
+    assert "6/60 [" in out.split("SLEEPING 5")[1].split("pause scheduled (key)")[0]
     assert "Epoch batches" in out  # the interval bar (no validation: it counts the epoch)
 
 

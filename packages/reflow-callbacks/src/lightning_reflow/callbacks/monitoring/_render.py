@@ -73,11 +73,14 @@ class BarsRenderer:
         self._interval: tqdm | None = None
         self._eval: tqdm | None = None
 
-    def _bar(self, position: int, unit: str, leave: bool, colour: str | None) -> tqdm:
+    def _bar(self, position: int, unit: str, leave: bool, colour: str | None, progress: Progress) -> tqdm:
         # A terminal that reports no size (a fresh `docker run -t`, a bare pty) makes tqdm draw nothing
         # at all (it hides bars below the reported 0 rows): fall back to a fixed size there.
         sized = _terminal_reports_size(self.file)
         return tqdm(
+            total=progress.total,
+            initial=progress.n,
+            desc=progress.label,
             position=position,
             unit=unit,
             leave=leave,
@@ -93,8 +96,8 @@ class BarsRenderer:
 
     def draw(self, frame: Frame) -> None:
         if self._global is None:
-            self._global = self._bar(0, "step", self.leave, self.colour)
-            self._interval = self._bar(1, "batch", False, None)
+            self._global = self._bar(0, "step", self.leave, self.colour, frame.global_)
+            self._interval = self._bar(1, "batch", False, None, frame.interval)
         for bar, progress, text in (
             (self._global, frame.global_, " ".join(t for t in (frame.global_metrics, frame.status) if t)),
             (self._interval, frame.interval, frame.interval_metrics),
@@ -108,9 +111,8 @@ class BarsRenderer:
 
     def eval_start(self, label: str, total: int | None) -> None:
         self.eval_end()
-        self._eval = self._bar(2 if self._global is not None else 0, "batch", False, None)
-        self._eval.total = total
-        self._eval.set_description_str(label, refresh=False)
+        position = 2 if self._global is not None else 0
+        self._eval = self._bar(position, "batch", False, None, Progress(0, total, label))
 
     def eval_update(self, n: int) -> None:
         if self._eval is not None:
