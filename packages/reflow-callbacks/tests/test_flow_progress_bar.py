@@ -543,3 +543,18 @@ def test_in_a_terminal_without_keyboard_input_no_key_hint(tmp_path: Path) -> Non
     assert code == 0, out[-2000:]
     assert "60/60" in out and "\r" in out  # tqdm bars, redrawn in place
     assert "p: pause" not in out
+
+
+def test_built_from_a_config_the_defaults_survive() -> None:
+    """The seed's YAML form, parsed by jsonargparse as LightningCLI does (a ``#`` default stays a colour)."""
+    jsonargparse = pytest.importorskip("jsonargparse")
+    parser = jsonargparse.ArgumentParser()
+    parser.add_argument("--callbacks", type=list[pl.Callback])
+    entry = {
+        "class_path": "lightning_reflow.callbacks.FlowProgressBarCallback",
+        "init_args": {"refresh_rate": 1, "global_bar_metrics": ["loss", "val_loss"]},
+    }
+    (bar,) = parser.instantiate(parser.parse_object({"callbacks": [entry]})).callbacks
+    assert isinstance(bar, FlowProgressBarCallback)
+    assert bar.bar_colour == "#fcac17"
+    assert bar.refresh_rate == 1 and bar.line_interval == 30.0 and bar.line_steps == 20

@@ -50,7 +50,7 @@ class FlowProgressBarCallback(ProgressBar):
             logged with ``prog_bar=True``.
         interval_bar_metrics: names or glob patterns shown on the interval bar (e.g. ``["lr-*"]``).
         leave: keep the global bar on screen when training ends.
-        bar_colour: colour of the global bar (a name or ``#rrggbb``), ``None`` for the terminal's.
+        bar_colour: colour of the global bar (a name or ``#rrggbb``, quoted in YAML); ``""``: the terminal's.
         output: ``"auto"`` (bars when stdout is a terminal, else lines), ``"bars"`` or ``"lines"``.
         line_interval: least seconds between plain lines.
         line_steps: least optimizer steps between plain lines.
@@ -65,7 +65,7 @@ class FlowProgressBarCallback(ProgressBar):
         global_bar_metrics: Sequence[str] | None = None,
         interval_bar_metrics: Sequence[str] | None = None,
         leave: bool = True,
-        bar_colour: str | None = "#fcac17",
+        bar_colour: str = "#fcac17",  # not `str | None`: jsonargparse would read this default as a YAML comment
         output: str = "auto",
         line_interval: float = 30.0,
         line_steps: int = 20,
@@ -84,7 +84,7 @@ class FlowProgressBarCallback(ProgressBar):
             raise ValueError(f"`FlowProgressBarCallback(line_steps={line_steps})` must be 0 or more steps.")
         self.refresh_rate = refresh_rate
         self.leave = leave
-        self.bar_colour = bar_colour
+        self.bar_colour = bar_colour or None
         self.output = output
         self.line_interval = line_interval
         self.line_steps = line_steps
