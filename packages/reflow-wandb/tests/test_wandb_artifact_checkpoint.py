@@ -83,6 +83,17 @@ def test_upload_every_n_epoch(
     assert "best" not in _aliases(records)
 
 
+def test_nothing_new_is_uploaded_in_epochs_where_model_checkpoint_saved_nothing(
+    wandb_env: Path, tmp_path: Path
+) -> None:
+    # Lightning 2.6: with a monitor, ModelCheckpoint refreshes last.ckpt only when it also saved a
+    # top-k file; val_loss that never improves after epoch 0 leaves nothing new to upload.
+    trainer = make_trainer(tmp_path, [WandbArtifactCheckpoint()], max_epochs=3)
+    trainer.fit(ValLossModel(improving=False))
+    (record,) = finish_and_read(wandb_env, trainer)
+    assert set(record.aliases) == {"epoch-0", "best", "latest"} and record.metadata["global_step"] == STEPS_PER_EPOCH
+
+
 def test_last_checkpoint_written_at_train_end_is_uploaded(wandb_env: Path, tmp_path: Path) -> None:
     # save_top_k=0: Lightning writes last.ckpt only in ModelCheckpoint.on_train_end, after our hooks.
     checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, save_top_k=0)

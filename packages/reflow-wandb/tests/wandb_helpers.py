@@ -20,11 +20,16 @@ STEPS_PER_EPOCH = 4
 
 
 class ValLossModel(BoringModel):
-    """BoringModel that logs ``val_loss`` (for ``monitor``) and can fail at a given step."""
+    """BoringModel that logs ``val_loss`` (for ``monitor``) and can fail at a given step.
 
-    def __init__(self, fail_at_step: int | None = None) -> None:
+    ``val_loss`` is ``1 / (epoch + 1)`` (``improving=True``: every epoch is a new best, so
+    ModelCheckpoint saves every epoch) or ``epoch + 1`` (only epoch 0 is ever the best).
+    """
+
+    def __init__(self, fail_at_step: int | None = None, improving: bool = True) -> None:
         super().__init__()
         self.fail_at_step = fail_at_step
+        self.improving = improving
 
     def training_step(self, batch: Any, batch_idx: int) -> Any:
         if self.fail_at_step is not None and self.global_step == self.fail_at_step:
@@ -33,7 +38,8 @@ class ValLossModel(BoringModel):
 
     def validation_step(self, batch: Any, batch_idx: int) -> Any:
         out = super().validation_step(batch, batch_idx)
-        self.log("val_loss", out["x"])
+        epoch = float(self.current_epoch)
+        self.log("val_loss", 1.0 / (epoch + 1.0) if self.improving else epoch + 1.0)
         return out
 
 
