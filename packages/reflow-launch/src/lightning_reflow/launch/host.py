@@ -33,7 +33,7 @@ class Host:
     def parse(cls, text: str) -> Host:
         """Validate and normalise a host given on the command line."""
         text = text.strip()
-        if text in ("", LOCAL, "localhost-engine"):
+        if text in ("", LOCAL):
             return cls(LOCAL)
         match = _SPEC.match(text)
         if match is None:
@@ -141,7 +141,7 @@ def _connect_ssh(host: Host, timeout: int) -> docker.DockerClient:
             f"Cannot reach {host.spec} over SSH (port {port}): {_short(err)}. Check the host name, the port and "
             "that sshd runs there."
         ) from None
-    except docker.errors.DockerException as err:
+    except Exception as err:  # the SDK surfaces a dead remote engine as DockerException or a requests error
         raise EngineUnavailable(
             f"SSH to {host.spec} works but no Docker engine answers there ({_short(err)}). Install and start Docker "
             "on that host (the `docker` command must be on its PATH for `docker system dial-stdio`)."
