@@ -31,6 +31,7 @@ def prepare() -> list[str]:
         [*pip, "download", "-q", "-d", str(wheelhouse), "--find-links", str(wheelhouse), "--only-binary", ":all:",
          "-c", str(constraints), "reflow-callbacks", "reflow-cli"],
         check=True,
+        capture_output=True,
     )  # fmt: skip
     return ["--base-image", BASE_IMAGE, "--wheelhouse", str(wheelhouse)]
 

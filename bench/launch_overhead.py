@@ -51,7 +51,8 @@ def _docker_round(options: list[str]) -> tuple[float, float]:
     plan = subprocess.run(
         [*LAUNCH, "fit", str(DEMO_CONFIG), *options, "--dry-run"], capture_output=True, text=True, check=True
     )
-    lines = [line for line in plan.stdout.splitlines() if line and not line.startswith("#")]
+    text = plan.stdout[plan.stdout.index("\n# container ") :]  # after the build steps' Dockerfiles
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     run = next(shlex.split(line) for line in lines if shlex.split(line)[:2] == ["docker", "run"])
     for line in lines:  # the plan's own preparation (mkdir, cp of the config)
         argv = shlex.split(line)
