@@ -90,13 +90,15 @@ def main() -> None:
         options = [*build, "--runs-dir", f"{tmp}/runs"]
         subprocess.run([*LAUNCH, "build", *build], check=True, capture_output=True)
         launch, plain = [], []
-        for i in range(args.runs):  # interleaved, so load on the machine hits both alike
-            launch.append(_launcher_round(options))
-            plain.append(_docker_round(options))
-            (a1, a2), (b1, b2) = launch[-1], plain[-1]
-            print(f"round {i + 1}: reflow-launch first step {a1:.2f}s kill-to-exit {a2:.2f}s | "
-                  f"docker run first step {b1:.2f}s kill-to-exit {b2:.2f}s", flush=True)  # fmt: skip
-        _remove_containers(tmp)
+        try:
+            for i in range(args.runs):  # interleaved, so load on the machine hits both alike
+                launch.append(_launcher_round(options))
+                plain.append(_docker_round(options))
+                (a1, a2), (b1, b2) = launch[-1], plain[-1]
+                print(f"round {i + 1}: reflow-launch first step {a1:.2f}s kill-to-exit {a2:.2f}s | "
+                      f"docker run first step {b1:.2f}s kill-to-exit {b2:.2f}s", flush=True)  # fmt: skip
+        finally:
+            _remove_containers(tmp)
     print(f"\n{'metric':<34}{'reflow-launch':>14}{'docker run':>12}{'diff':>9}{'ratio':>8}")
     for label, index in (("launch to first step", 0), ("kill-to-exit (SIGUSR1 pause)", 1)):
         for q in (50, 95):
