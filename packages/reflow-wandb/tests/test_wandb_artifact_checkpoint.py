@@ -94,6 +94,20 @@ def test_nothing_new_is_uploaded_in_epochs_where_model_checkpoint_saved_nothing(
     assert set(record.aliases) == {"epoch-0", "best", "latest"} and record.metadata["global_step"] == STEPS_PER_EPOCH
 
 
+def test_a_second_model_checkpoint_provides_a_version_every_epoch(wandb_env: Path, tmp_path: Path) -> None:
+    every_epoch = ModelCheckpoint(dirpath=tmp_path / "every", save_last=True)
+    trainer = make_trainer(tmp_path, [every_epoch, WandbArtifactCheckpoint()], max_epochs=3)
+    trainer.fit(ValLossModel(improving=False))
+    records = finish_and_read(wandb_env, trainer)
+    assert [sorted(r.aliases) for r in records] == [
+        ["best", "epoch-0", "latest"],
+        ["epoch-1", "latest"],
+        ["epoch-2", "latest"],
+    ]
+    assert [r.metadata["global_step"] for r in records] == [4, 8, 12]
+    assert records[-1].metadata["details"]["source_file"] == "last.ckpt"
+
+
 def test_last_checkpoint_written_at_train_end_is_uploaded(wandb_env: Path, tmp_path: Path) -> None:
     # save_top_k=0: Lightning writes last.ckpt only in ModelCheckpoint.on_train_end, after our hooks.
     checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, save_top_k=0)

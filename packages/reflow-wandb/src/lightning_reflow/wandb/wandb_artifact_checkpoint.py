@@ -41,9 +41,9 @@ class WandbArtifactCheckpoint(Callback):
     the reflow versions. Hashing, compression and the upload run on a background thread; the end of
     training, a pause and a crash wait for pending uploads (bounded by ``wait_timeout``).
 
-    Epoch checkpoints are the files written by the Trainer's ``ModelCheckpoint``: ``last`` is its
-    ``last_model_path`` (or the newest file it saved), ``best`` its ``best_model_path`` when it
-    monitors a metric. Only global rank 0 uploads; a Trainer without ``WandbLogger`` uploads nothing.
+    Epoch checkpoints are the files written by the Trainer's ``ModelCheckpoint`` callbacks: the
+    newest (``last_model_path``, or the newest file, of the one that saved last) and the
+    ``best_model_path`` of the first one that monitors a metric. Only global rank 0 uploads; a Trainer without ``WandbLogger`` uploads nothing.
 
     Args:
         upload_best_model: upload the best checkpoint when it changes (alias ``best``).
@@ -222,29 +222,34 @@ class WandbArtifactCheckpoint(Callback):
         return True if self._worker is None else self._worker.wait(timeout)
 
     def _register_saved_files(self, trainer: pl.Trainer) -> None:
-        # Called cheaply before each batch. A new save round of ModelCheckpoint (seen from its step
-        # and paths) ties the files to the epoch/step/score of that save; file stats cannot do this,
-        # as a replaced `last.ckpt` may get the old inode back within one timestamp tick.
-        callback = trainer.checkpoint_callback
-        if not isinstance(callback, ModelCheckpoint):
-            return
-        save_round = (
-            getattr(callback, "_last_global_step_saved", None),
-            callback.last_model_path,
-            callback.best_model_path,
+        # Called cheaply before each batch. A new save round of any ModelCheckpoint (seen from its
+        # step and paths) ties its files to the epoch/step/score of that save; file stats cannot do
+        # this, as a replaced `last.ckpt` may get the old inode back within one timestamp tick.
+        callbacks = [cb for cb in trainer.checkpoint_callbacks if isinstance(cb, ModelCheckpoint)]
+        states = tuple(
+            (getattr(cb, "_last_global_step_saved", 0), cb.last_model_path, cb.best_model_path) for cb in callbacks
         )
-        if save_round == self._seen_round:
+        if not callbacks or states == self._seen_round:
             return
-        previous = self._seen_round
-        self._seen_round = save_round
+        previous = self._seen_round or tuple(None for _ in states)
+        self._seen_round = states
         self._rounds += 1
-        info = {**self._save_info, "monitor": callback.monitor, "score": callback.current_score}
-        newest = _newest_file(callback)
+        monitored = next((cb for cb in callbacks if cb.monitor), None)
+        info = {
+            **self._save_info,
+            "monitor": monitored.monitor if monitored else None,
+            "score": monitored.current_score if monitored else None,
+        }
+        # The newest file comes from the callback that saved last (several may save in one round).
+        changed = [cb for cb, state, old in zip(callbacks, states, previous) if state != old]
+        newest = _newest_file(max(changed or callbacks, key=lambda cb: getattr(cb, "_last_global_step_saved", 0) or 0))
         if newest:
             self._saved["last"] = _Saved(newest, self._rounds, info)
-        best = callback.best_model_path
-        if best and callback.monitor and (previous is None or best != previous[2] or "best" not in self._saved):
-            self._saved["best"] = _Saved(best, self._rounds, {**info, "score": callback.best_model_score})
+        if monitored is not None and monitored.best_model_path:
+            old = previous[callbacks.index(monitored)]
+            if old is None or monitored.best_model_path != old[2] or "best" not in self._saved:
+                score = monitored.best_model_score
+                self._saved["best"] = _Saved(monitored.best_model_path, self._rounds, {**info, "score": score})
 
     def _queue_epoch_uploads(self, trainer: pl.Trainer, reason: str) -> None:
         self._register_saved_files(trainer)
