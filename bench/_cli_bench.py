@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,14 +27,21 @@ def write_script(folder: Path, name: str, body: str) -> Path:
     return path
 
 
-def timed(args: Sequence[str], cwd: Path, measure: Callable[[float], float] | None = None) -> float:
-    """Run ``args``; return its wall time, or ``measure(start)`` when given (e.g. time to a stamp)."""
+def timed(args: Sequence[str], cwd: Path, measure: Callable[[float], float] | None = None) -> tuple[float, float]:
+    """Run ``args``; return (wall time or ``measure(start)``, CPU seconds of the process).
+
+    CPU time (user + system) is printed beside wall time because the shared machines these run on
+    are busy: wall time carries the other jobs' load, CPU time mostly does not.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.time()
     done = subprocess.run(list(args), cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.time() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return measure(start) if measure else elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return (measure(start) if measure else elapsed), cpu
 
 
 def compare(
@@ -44,12 +52,17 @@ def compare(
 ) -> None:
     """For each case run candidate and baseline alternately ``repeats`` times; print medians and ratios."""
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {repeats} interleaved runs each, median seconds")
-    print(f"{'case':<44} {'reflow':>8} {'baseline':>9} {'ratio':>6}")
+    print(f"{'case':<50} {'reflow':>7} {'base':>7} {'ratio':>6} | {'cpu':>6} {'base':>6} {'ratio':>6}")
     for name, (candidate, baseline) in cases.items():
         timed(candidate, cwd, measure), timed(baseline, cwd, measure)  # warm the file cache
         ours, theirs = [], []
         for _ in range(repeats):
             ours.append(timed(candidate, cwd, measure))
             theirs.append(timed(baseline, cwd, measure))
-        a, b = statistics.median(ours), statistics.median(theirs)
-        print(f"{name:<44} {a:8.3f} {b:9.3f} {a / b:6.2f}x", flush=True)
+        wall_a, wall_b = (statistics.median(r[0] for r in runs) for runs in (ours, theirs))
+        cpu_a, cpu_b = (statistics.median(r[1] for r in runs) for runs in (ours, theirs))
+        print(
+            f"{name:<50} {wall_a:7.3f} {wall_b:7.3f} {wall_a / wall_b:5.2f}x | {cpu_a:6.2f} {cpu_b:6.2f} "
+            f"{cpu_a / cpu_b:5.2f}x",
+            flush=True,
+        )
