@@ -91,10 +91,12 @@ def load_source(scheme: str) -> ResumeSource:
 
 
 def default_download_dir() -> Path:
-    """Where remote checkpoints are downloaded: ``$REFLOW_CACHE_DIR`` or ``~/.cache/lightning_reflow``."""
-    root = os.environ.get("REFLOW_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    base = Path(root) if os.environ.get("REFLOW_CACHE_DIR") else Path(root) / "lightning_reflow"
-    return base / "checkpoints"
+    """Where remote checkpoints are downloaded: ``$REFLOW_CACHE_DIR/checkpoints``, else
+    ``$XDG_CACHE_HOME/lightning_reflow/checkpoints`` (``~/.cache`` when unset)."""
+    if os.environ.get("REFLOW_CACHE_DIR"):
+        return Path(os.environ["REFLOW_CACHE_DIR"]) / "checkpoints"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "lightning_reflow" / "checkpoints"
 
 
 def resolve_reference(ref: CheckpointReference, *, download_dir: Path | None = None) -> ResolvedCheckpoint:
