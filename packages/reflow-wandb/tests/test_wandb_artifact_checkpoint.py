@@ -148,6 +148,7 @@ def test_pause_with_upload_goes_through_the_uploader_and_is_not_an_emergency(wan
     assert paused.metadata["sha256"] == sha256(Path(outcome.checkpoint_path).read_bytes())
     assert staged_checkpoint_bytes(paused) == Path(outcome.checkpoint_path).read_bytes()
     assert not list((tmp_path / "ckpt").glob("emergency-*"))
+    assert not list(tmp_path.rglob(".reflow-upload"))  # no spool left behind, though no teardown hook ran
 
 
 @pytest.mark.parametrize(("upload", "monitor"), [(False, True), (True, False)])
@@ -178,6 +179,7 @@ def test_exception_writes_and_uploads_an_emergency_checkpoint(wandb_env: Path, t
     (written,) = (tmp_path / "ckpt").glob("emergency-*.ckpt")
     assert written.name == "emergency-epoch=1-step=6.ckpt"
     assert staged_checkpoint_bytes(emergency[0]) == written.read_bytes()
+    assert not list(tmp_path.rglob(".reflow-upload"))
 
 
 @pytest.mark.parametrize(("enabled", "fail_at_step"), [(False, 6), (True, 0)])

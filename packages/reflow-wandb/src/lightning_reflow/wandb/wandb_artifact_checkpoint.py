@@ -43,7 +43,8 @@ class WandbArtifactCheckpoint(Callback):
 
     Epoch checkpoints are the files written by the Trainer's ``ModelCheckpoint`` callbacks: the
     newest (``last_model_path``, or the newest file, of the one that saved last) and the
-    ``best_model_path`` of the first one that monitors a metric. Only global rank 0 uploads; a Trainer without ``WandbLogger`` uploads nothing.
+    ``best_model_path`` of the first one that monitors a metric. Only global rank 0 uploads; a
+    Trainer without ``WandbLogger`` uploads nothing.
 
     Args:
         upload_best_model: upload the best checkpoint when it changes (alias ``best``).
@@ -175,20 +176,25 @@ class WandbArtifactCheckpoint(Callback):
             return
         if not is_pause_exit(exception) and self.create_emergency_checkpoints:
             self._emergency_checkpoint(trainer, exception)
-        if self._worker is not None:
-            self._gave_up = not self._worker.wait(self.wait_timeout)
+        # Lightning calls no `teardown` hook after an exception (a pause included): finish here.
+        self._shutdown()
 
     @override
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if self._worker is not None:
-            # Wait only once for the same uploads: after a wait that ran out, leave them to the daemon thread.
-            if self._worker.close(0.0 if self._gave_up else self.wait_timeout):
-                remove_spools(self._spools)
-            self._completed += self._worker.completed
-            self._errors += self._worker.errors
-            self._worker = None
-            self._binding = None
-            self._gave_up = False
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._worker is None:
+            return
+        # Wait only once for the same uploads: after a wait that ran out, leave them to the daemon thread.
+        if self._worker.close(0.0 if self._gave_up else self.wait_timeout):
+            remove_spools(self._spools)
+        self._completed += self._worker.completed
+        self._errors += self._worker.errors
+        self._worker = None
+        self._binding = None
+        self._gave_up = False
+        self._spools.clear()
 
     def upload_checkpoint(
         self,
