@@ -5,29 +5,20 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback
 from typing_extensions import override
 
 from lightning_reflow.utils.checkpoint import atomic_save
 from lightning_reflow.wandb._run_binding import RunBinding, bind_run, find_wandb_logger, is_pause_exit
+from lightning_reflow.wandb._save_tracker import SaveTracker
 from lightning_reflow.wandb._upload_job import make_upload_job, remove_spools
 from lightning_reflow.wandb._upload_worker import UploadWorker
 
 log = logging.getLogger("lightning_reflow.wandb")
-
-
-@dataclass(frozen=True)
-class _Saved:
-    """A file ModelCheckpoint wrote, the save round it belongs to, and that save's epoch/step/score."""
-
-    path: str
-    round: int
-    info: dict[str, Any]
 
 
 class WandbArtifactCheckpoint(Callback):
@@ -90,11 +81,7 @@ class WandbArtifactCheckpoint(Callback):
         self.wait_timeout = wait_timeout
         self._binding: RunBinding | None = None
         self._worker: UploadWorker | None = None
-        self._save_info: dict[str, Any] = {}
-        self._seen_round: Any = None
-        self._rounds = 0
-        self._saved: dict[str, _Saved] = {}
-        self._uploaded: dict[str, int] = {}
+        self._tracker = SaveTracker()
         self._completed: list[str] = []
         self._spools: set[Path] = set()
         self._gave_up = False
@@ -132,30 +119,26 @@ class WandbArtifactCheckpoint(Callback):
         # After a resume, ModelCheckpoint's restored files were uploaded by the previous process.
         if self._worker is None:
             return
-        self._register_saved_files(trainer)
-        for kind in ("last", "best"):
-            saved = self._saved.get(kind)
-            if saved is not None:
-                self._uploaded[kind] = saved.round
+        self._tracker.mark_current_uploaded(trainer)
 
     @override
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
-        self._save_info = {"epoch": checkpoint.get("epoch"), "global_step": checkpoint.get("global_step")}
+        self._tracker.on_save(checkpoint)
 
     @override
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
     ) -> None:
         if self._worker is not None:
-            self._register_saved_files(trainer)
+            self._tracker.register(trainer)
 
     @override
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._worker is None or trainer.current_epoch == 0:
             return
-        self._register_saved_files(trainer)
+        self._tracker.register(trainer)
         completed = trainer.current_epoch  # epochs finished so far
         if self.upload_every_n_epoch and completed % self.upload_every_n_epoch == 0:
             self._queue_epoch_uploads(trainer, reason="epoch")
@@ -166,7 +149,6 @@ class WandbArtifactCheckpoint(Callback):
         # which runs after every other callback's.
         if self._worker is None:
             return
-        self._register_saved_files(trainer)
         self._queue_epoch_uploads(trainer, reason="end")
         self._gave_up = not self._worker.wait(self.wait_timeout)
 
@@ -227,57 +209,9 @@ class WandbArtifactCheckpoint(Callback):
         """Block until every queued upload finished, logging progress; ``False`` if ``timeout`` ran out."""
         return True if self._worker is None else self._worker.wait(timeout)
 
-    def _register_saved_files(self, trainer: pl.Trainer) -> None:
-        # Called cheaply before each batch. A new save round of any ModelCheckpoint (seen from its
-        # step and paths) ties its files to the epoch/step/score of that save; file stats cannot do
-        # this, as a replaced `last.ckpt` may get the old inode back within one timestamp tick.
-        callbacks = [cb for cb in trainer.checkpoint_callbacks if isinstance(cb, ModelCheckpoint)]
-        states = tuple(
-            (getattr(cb, "_last_global_step_saved", 0), cb.last_model_path, cb.best_model_path) for cb in callbacks
-        )
-        if not callbacks or states == self._seen_round:
-            return
-        previous = self._seen_round or tuple(None for _ in states)
-        self._seen_round = states
-        self._rounds += 1
-        monitored = next((cb for cb in callbacks if cb.monitor), None)
-        info = {
-            **self._save_info,
-            "monitor": monitored.monitor if monitored else None,
-            "score": monitored.current_score if monitored else None,
-        }
-        # The newest file comes from the callback that saved last (several may save in one round).
-        changed = [cb for cb, state, old in zip(callbacks, states, previous) if state != old]
-        newest = _newest_file(max(changed or callbacks, key=lambda cb: getattr(cb, "_last_global_step_saved", 0) or 0))
-        if newest:
-            self._saved["last"] = _Saved(newest, self._rounds, info)
-        if monitored is not None and monitored.best_model_path:
-            old = previous[callbacks.index(monitored)]
-            if old is None or monitored.best_model_path != old[2] or "best" not in self._saved:
-                score = monitored.best_model_score
-                self._saved["best"] = _Saved(monitored.best_model_path, self._rounds, {**info, "score": score})
-
     def _queue_epoch_uploads(self, trainer: pl.Trainer, reason: str) -> None:
-        self._register_saved_files(trainer)
-        last = self._saved.get("last") if self.upload_last_model else None
-        best = self._saved.get("best") if self.upload_best_model else None
-        jobs: list[tuple[_Saved, list[str]]] = []
-        if last is not None and last.round != self._uploaded.get("last"):
-            epoch = last.info.get("epoch")
-            if reason == "end" and epoch is not None and epoch == trainer.max_epochs:
-                # Saved after the last epoch ended (ModelCheckpoint's on_train_end), when Lightning's
-                # epoch counter has already moved past it: it is the end of epoch max_epochs - 1.
-                epoch -= 1
-            jobs.append((last, [f"epoch-{epoch}"] if epoch is not None else []))
-            self._uploaded["last"] = last.round
-        if best is not None and best.round != self._uploaded.get("best"):
-            if jobs and jobs[0][0].round == best.round:  # saved in the same round: the same state
-                jobs[0][1].append("best")
-                jobs[0] = (_Saved(jobs[0][0].path, best.round, best.info), jobs[0][1])
-            else:
-                jobs.append((best, ["best"]))
-            self._uploaded["best"] = best.round
-        for saved, aliases in jobs:
+        due = self._tracker.due(trainer, reason, last=self.upload_last_model, best=self.upload_best_model)
+        for saved, aliases in due:
             if os.path.exists(saved.path):
                 self._queue(Path(saved.path), aliases, reason=reason, info=saved.info)
 
@@ -317,7 +251,3 @@ class WandbArtifactCheckpoint(Callback):
         )
         self._spools.add(spool)
         self._worker.submit(job)
-
-
-def _newest_file(callback: ModelCheckpoint) -> str:
-    return callback.last_model_path or getattr(callback, "_last_checkpoint_saved", "") or callback.best_model_path
