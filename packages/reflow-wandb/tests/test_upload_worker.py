@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -11,7 +12,7 @@ import pytest
 from lightning_reflow.wandb._upload_worker import UPLOAD_NICE, UploadJob, UploadWorker
 
 
-def test_submit_returns_before_the_job_runs_and_wait_is_bounded() -> None:
+def test_submit_returns_before_the_job_runs_and_wait_is_bounded(caplog: pytest.LogCaptureFixture) -> None:
     release, started = threading.Event(), threading.Event()
 
     def slow() -> str:
@@ -23,7 +24,9 @@ def test_submit_returns_before_the_job_runs_and_wait_is_bounded() -> None:
     worker.submit(UploadJob("slow", 10, slow))
     worker.submit(UploadJob("quick", 10, lambda: "quick done"))
     assert started.wait(5) and worker.pending == 2  # both still pending: the caller was not held up
-    assert worker.wait(timeout=0.05) is False
+    with caplog.at_level(logging.INFO, logger="lightning_reflow.wandb"):
+        assert worker.wait(timeout=0.05) is False
+    assert "Waiting for 2 checkpoint upload(s)" in caplog.text and "Gave up waiting" in caplog.text
     release.set()
     assert worker.wait(timeout=None) is True
     assert worker.completed == ["slow done", "quick done"] and worker.pending == 0
