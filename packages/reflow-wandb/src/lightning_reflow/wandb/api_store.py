@@ -114,9 +114,16 @@ class WandbRunPublisher:
             # spool file can be removed as soon as this returns.
             artifact.add_file(str(local), name=file_name)
         logged = self.run.log_artifact(artifact, aliases=list(dict.fromkeys(aliases)))
-        if not self.run.offline:
-            logged.wait()
+        if not _is_offline(self.run):
+            logged.wait()  # offline, wait() raises: the version is recorded for `wandb sync`
         return f"{name} ({', '.join(dict.fromkeys([*aliases, 'latest']))})"
+
+
+def _is_offline(run: Any) -> bool:
+    offline = getattr(run, "offline", None)
+    if isinstance(offline, bool):
+        return offline
+    return str(getattr(getattr(run, "settings", None), "mode", "")) in ("offline", "dryrun", "disabled")
 
 
 def _is_not_found(err: BaseException) -> bool:
