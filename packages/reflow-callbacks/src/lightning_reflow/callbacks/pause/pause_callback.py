@@ -246,17 +246,20 @@ class PauseCallback(Callback):
         if not self.enable_pause:
             return
         self._poll_file()
+        request, upload, preempt = self._agree(trainer)
+        if not (preempt or (request and self.pause_on_batch_end)):
+            return  # the common case: nothing pending on any rank, no safe-point test needed
         epoch_loop = trainer.fit_loop.epoch_loop
+        if epoch_loop._is_training_done:
+            return  # the run finishes with this step anyway
         safe = (
             not epoch_loop._should_accumulate()
             and not epoch_loop.batch_progress.is_last_batch
-            and not epoch_loop._is_training_done
             and not epoch_loop._should_check_val_fx(trainer.fit_loop._data_fetcher)
         )
-        request, upload, preempt = self._agree(trainer)
-        if preempt and not epoch_loop._is_training_done:
+        if preempt:
             self._pause(trainer, "preemption", upload, exact=safe)
-        elif request and safe and self.pause_on_batch_end:
+        elif safe:
             self._pause(trainer, self._reason(), upload, exact=True)
 
     @override
