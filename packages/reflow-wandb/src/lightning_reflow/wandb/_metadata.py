@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from lightning_reflow.utils.checkpoint import reflow_versions
+from lightning_reflow.utils.config import is_secret_name
 
 METADATA_FORMAT = 1
 CHECKPOINT_FILE = "model.ckpt"
 
-# Names that look like credentials: their values never leave the process, whatever hands them in.
-_SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|AUTH)", re.IGNORECASE)
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether ``name`` looks like the name of a credential."""
-    return bool(_SECRET_NAME.search(name))
-
-
 def plain(value: Any, depth: int = 0) -> Any:
-    """``value`` reduced to JSON types, dropping secret-looking keys; ``None`` for anything else."""
+    """``value`` reduced to JSON types, dropping secret-looking keys; ``None`` for anything else.
+
+    Secret-looking means :func:`lightning_reflow.utils.config.is_secret_name`, the one rule every
+    reflow component uses.
+    """
     if depth > 4:
         return None
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
