@@ -167,11 +167,18 @@ class Launcher:
         statuses = runner.follow(plan, containers, record.pause_signal)
         if any(s == -1 for s in statuses):
             return 130
-        return self._finish(record, attempt, containers, statuses)
+        return self._finish(record, attempt, containers, statuses, runner.first_failure)
 
     # -- after a container exits --------------------------------------------------------------------
 
-    def _finish(self, record: RunRecord, attempt: Attempt, containers: list[Any], statuses: list[int]) -> int:
+    def _finish(
+        self,
+        record: RunRecord,
+        attempt: Attempt,
+        containers: list[Any],
+        statuses: list[int],
+        first_failure: tuple[int, int] | None = None,
+    ) -> int:
         rank0 = attempt.containers[0]
         host = Host.parse(rank0["host"])
         runner = Runner({host.spec: self.client(host)}, self.log)
@@ -179,6 +186,8 @@ class Launcher:
         statuses = [exit_status(s, attempt.outcome, record.pause_signal) for s in statuses]
         failures = [s for s in statuses if s not in (0, EXIT_PAUSED)]
         attempt.exit_code = failures[0] if failures else statuses[0]
+        if first_failure is not None:  # the node that failed first, not one we stopped because of it
+            attempt.exit_code = first_failure[1]
         attempt.finished = time.time()
         self.store.save(record)
         self.log(self.describe(record, attempt) + "\n")

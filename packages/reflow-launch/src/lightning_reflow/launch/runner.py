@@ -44,6 +44,8 @@ class Runner:
     def __init__(self, clients: dict[str, docker.DockerClient], log: Callable[[str], None] = _stderr) -> None:
         self.clients = clients
         self.log = log
+        #: ``(node rank, status)`` of the first node that failed while others still ran, if any.
+        self.first_failure: tuple[int, int] | None = None
 
     def start(self, plan: LaunchPlan, secrets: dict[str, str]) -> list[Any]:
         """Create every container, place the config, start it and hand the secrets over stdin."""
@@ -137,6 +139,9 @@ class Runner:
                 failed = [s for s in statuses if s not in (None, 0, EXIT_PAUSED, late_kill)]
                 if failed and any(s is None for s in statuses) and not terminated:
                     # One node failed: the others would hang in their next collective.
+                    rank = next(i for i, s in enumerate(statuses) if s in failed)
+                    self.first_failure = (rank, int(statuses[rank]))
+                    self.log(f"reflow-launch: node {rank} exited with status {statuses[rank]}; stopping the others\n")
                     self._forward(containers, statuses, "SIGTERM")
                     terminated = True
         finally:
