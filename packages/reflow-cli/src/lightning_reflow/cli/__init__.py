@@ -16,6 +16,7 @@ _EXPORTS = {
     "EXIT_USAGE": "lightning_reflow.cli.errors",
     "EXIT_PAUSED": "lightning_reflow.cli.__main__",
     "main": "lightning_reflow.cli.__main__",
+    "install_early_signal_handlers": "lightning_reflow.cli._early_signals",
 }
 
 __all__ = sorted(_EXPORTS)
