@@ -46,7 +46,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     repeats = parser.parse_args().repeats
-    folder = Path(tempfile.mkdtemp(prefix="reflow-bench-"))
+    with tempfile.TemporaryDirectory(prefix="reflow-cli-bench-") as tmp:
+        run(Path(tmp), repeats)
+
+
+def run(folder: Path, repeats: int) -> None:
     record = _pause_checkpoint(folder)
     checkpoint, stop = str(record["checkpoint"]), f"--trainer.max_steps={int(record['global_step']) + 1}"
     stamp = folder / "first-step"

@@ -29,7 +29,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     repeats = parser.parse_args().repeats
-    folder = Path(tempfile.mkdtemp(prefix="reflow-bench-"))
+    with tempfile.TemporaryDirectory(prefix="reflow-cli-bench-") as tmp:
+        run(Path(tmp), repeats)
+
+
+def run(folder: Path, repeats: int) -> None:
     plain = str(write_script(folder, "plain_cli.py", PLAIN_GENERIC))
     plain_demo = str(write_script(folder, "plain_demo.py", PLAIN_DEMO))
     reflow_demo = str(write_script(folder, "reflow_demo_cli.py", REFLOW_DEMO))
