@@ -1,7 +1,23 @@
-"""Pause anywhere, resume exactly."""
+"""Pause anywhere, resume exactly.
+
+The signal handling and the exit status import only the standard library, so a command can install
+the pause-signal handler (``install_early_signal_handlers``) before it spends seconds importing
+Lightning; ``PauseCallback`` is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from lightning_reflow.callbacks.pause._signals import install_early_signal_handlers
-from lightning_reflow.callbacks.pause.pause_callback import PauseCallback
 from lightning_reflow.callbacks.pause.pause_exit import EXIT_PAUSED, PauseExit, PauseOutcome
 
 __all__ = ["EXIT_PAUSED", "PauseCallback", "PauseExit", "PauseOutcome", "install_early_signal_handlers"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PauseCallback":
+        from lightning_reflow.callbacks.pause.pause_callback import PauseCallback
+
+        return PauseCallback
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

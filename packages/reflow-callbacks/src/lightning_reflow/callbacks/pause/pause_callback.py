@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import torch
 import torch.distributed as dist
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from lightning.pytorch.utilities.warnings import PossibleUserWarning
 from typing_extensions import override
 
 from lightning_reflow.callbacks.core.protocols import CheckpointUploader, PauseStatus
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 __all__ = ["EXIT_PAUSED", "PauseCallback", "PauseExit", "PauseOutcome"]
 
 _STATE_VERSION = 1
+_NOT_RESUMABLE = (
+    "You're resuming from a checkpoint that ended before the epoch ended and your dataloader is not resumable"
+)
 
 
 class PauseCallback(Callback):
@@ -222,6 +227,8 @@ class PauseCallback(Callback):
             if recreate:
                 restore_rng_state(iter_rng)
             _data_order.recreate_and_skip(trainer, skip, recreate=recreate)
+            # The loader is now where the paused run left it; Lightning cannot know and would warn.
+            warnings.filterwarnings("ignore", message=_NOT_RESUMABLE, category=PossibleUserWarning)
         elif plain:
             self._boundary_recreate = True
         if restored.get("rng") is not None:
