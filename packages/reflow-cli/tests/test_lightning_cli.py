@@ -143,8 +143,13 @@ def test_environment_applied_and_secrets_never_embedded(
     override.write_text(yaml.safe_dump({"trainer": {"callbacks": data["trainer"]["callbacks"][:2]}}))
     code, err = reflow("resume", "--checkpoint-path", checkpoint, "--config", override)
     assert code == 0, err
-    assert os.environ["REFLOW_CLI_TEST_MODE"] == "fast"
     assert os.environ["REFLOW_CLI_TEST_TOKEN"] == "tok-from-shell"  # a secret comes from the shell
+    # the resumed run ran with that environment and its own checkpoints record it again (the secret
+    # by name only); the environment from before the run is back once it ended
+    assert "REFLOW_CLI_TEST_MODE" not in os.environ
+    resumed_env = read_metadata(tmp_path / "run" / "ckpt" / "last.ckpt").environment
+    assert resumed_env.get("REFLOW_CLI_TEST_MODE") == "fast"
+    assert "REFLOW_CLI_TEST_TOKEN" in resumed_env and resumed_env["REFLOW_CLI_TEST_TOKEN"] is None
 
 
 def test_help_lists_resume(reflow: Runner, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,6 +24,7 @@ def reflow_callbacks(
     config_yaml: str | None,
     cli_info: dict[str, Any],
     resume_template: str,
+    carry_environment: bool = False,
 ) -> list[Callback]:
     """Return the callbacks to add, and set ``enable_progress_bar`` in ``trainer_config`` so one bar shows.
 
@@ -33,8 +34,10 @@ def reflow_callbacks(
         config_yaml: the fully resolved config to embed in every checkpoint.
         cli_info: what a resume needs to rebuild the same CLI (stored as ``extra["cli"]``).
         resume_template: the resume command with a ``{checkpoint}`` placeholder.
+        carry_environment: add an ``EnvironmentCallback()`` when there is none, so that an
+            environment applied from the checkpoint is recorded again in the new checkpoints.
     """
-    from lightning_reflow.callbacks import ConfigEmbeddingCallback, PauseCallback
+    from lightning_reflow.callbacks import ConfigEmbeddingCallback, EnvironmentCallback, PauseCallback
 
     present = [*_flatten(trainer_config.get("callbacks")), *extra]
     added: list[Callback] = [ConfigEmbeddingCallback(config=config_yaml, extra={"cli": cli_info})]
@@ -42,6 +45,8 @@ def reflow_callbacks(
     if not pauses:
         pauses = [PauseCallback()]
         added.extend(pauses)
+    if carry_environment and not any(isinstance(c, EnvironmentCallback) for c in present):
+        added.append(EnvironmentCallback())
     for pause in pauses:
         if getattr(pause, "resume_command", None) is None:
             pause.resume_command = resume_template

@@ -148,6 +148,9 @@ class LightningReflowCLI(LightningCLI):
 
             env_vars, strategy = environment or ({}, "override")
             apply_environment(env_vars, checkpoint_env=checkpoint_env or None, merge_strategy=strategy)
+        # A resume whose config has no EnvironmentCallback still carries the checkpoint's environment
+        # into the checkpoints it writes.
+        self.carry_environment = bool(checkpoint_env) and not environment
         self.redacted_env = remove_secret_values(as_dict)
         self.embedded_config = yaml.safe_dump(as_dict, sort_keys=False)
 
@@ -170,6 +173,7 @@ class LightningReflowCLI(LightningCLI):
             config_yaml=self.embedded_config,
             cli_info=self._cli_info(),
             resume_template=_command.resume_template(self.resume_prefix),
+            carry_environment=getattr(self, "carry_environment", False),
         )
         return super()._instantiate_trainer(config, [*callbacks, *added])
 
