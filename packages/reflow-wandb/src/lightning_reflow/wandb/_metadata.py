@@ -12,6 +12,7 @@ from lightning_reflow.utils.config import is_secret_name
 METADATA_FORMAT = 1
 CHECKPOINT_FILE = "model.ckpt"
 
+
 def plain(value: Any, depth: int = 0) -> Any:
     """``value`` reduced to JSON types, dropping secret-looking keys; ``None`` for anything else.
 
