@@ -7,17 +7,17 @@ package path is extended like the namespace root. Names are resolved lazily: imp
 
 from __future__ import annotations
 
-import importlib
 from pkgutil import extend_path
-from typing import Any
+
+from lightning_reflow.utils.lazy_exports import lazy_exports
 
 __path__ = extend_path(__path__, __name__)
 
 _EXPORTS = {
     "PauseCallback": "lightning_reflow.callbacks.pause.pause_callback",
-    "PauseExit": "lightning_reflow.callbacks.pause.pause_callback",
-    "PauseOutcome": "lightning_reflow.callbacks.pause.pause_callback",
-    "EXIT_PAUSED": "lightning_reflow.callbacks.pause.pause_callback",
+    "PauseExit": "lightning_reflow.callbacks.pause.pause_exit",
+    "PauseOutcome": "lightning_reflow.callbacks.pause.pause_exit",
+    "EXIT_PAUSED": "lightning_reflow.callbacks.pause.pause_exit",
     "FlowProgressBarCallback": "lightning_reflow.callbacks.monitoring.flow_progress_bar",
     "EnvironmentCallback": "lightning_reflow.callbacks.environment.environment_callback",
     "MemoryCleanupCallback": "lightning_reflow.callbacks.core.memory_cleanup",
@@ -26,16 +26,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -7,8 +7,7 @@ and folder implementations.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lightning_reflow.utils.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "WandbArtifactCheckpoint": "lightning_reflow.wandb.wandb_artifact_checkpoint",
@@ -27,16 +26,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
