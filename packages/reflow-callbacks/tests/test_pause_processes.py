@@ -147,3 +147,12 @@ def test_ddp_signal_to_one_rank_pauses_both_at_the_same_step(
     code, out = _run(tmp_path, "resumed", "--ddp", "--resume", str(ckpt))
     assert code == 0, out
     assert_same_weights(expected, torch.load(tmp_path / "resumed.pt"))
+
+
+def test_pause_signal_during_interpreter_teardown_does_not_kill(tmp_path: Path) -> None:
+    # Python resets handled signals to their default action while it finalises; a launcher that
+    # repeats the pause signal must not turn a clean pause (75) into a death by SIGUSR1 (138).
+    script = Path(__file__).parent / "scripts" / "late_signal.py"
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == EXIT_PAUSED, proc.stdout + proc.stderr
+    assert list(tmp_path.glob("pause-*.ckpt"))

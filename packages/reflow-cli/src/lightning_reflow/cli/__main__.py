@@ -73,7 +73,17 @@ def _cli_for(plan: Any) -> tuple[type, dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``reflow`` command with ``argv`` (default ``sys.argv[1:]``) and return its exit status."""
     _install_early_signal_handlers()
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        # The run is over: a late pause signal (a launcher repeating it) must not kill the process
+        # during interpreter teardown, which resets handled signals to their default action.
+        from lightning_reflow.callbacks.pause import ignore_pause_signals
+
+        ignore_pause_signals()
+
+
+def _run(args: list[str]) -> int:
     try:
         from lightning_reflow.cli import _command
         from lightning_reflow.cli.resume_plan import prepare_resume

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from lightning_reflow.callbacks.pause._signals import install_early_signal_handlers
+from lightning_reflow.callbacks.pause._signals import ignore_pause_signals, install_early_signal_handlers
 from lightning_reflow.callbacks.pause.pause_exit import EXIT_PAUSED, PauseExit, PauseOutcome
 
-__all__ = ["EXIT_PAUSED", "PauseCallback", "PauseExit", "PauseOutcome", "install_early_signal_handlers"]
+__all__ = [
+    "EXIT_PAUSED",
+    "PauseCallback",
+    "PauseExit",
+    "PauseOutcome",
+    "ignore_pause_signals",
+    "install_early_signal_handlers",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ or between two fits) is kept and handed to the next callback that is set up, so 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -85,6 +86,36 @@ def install_pause_signal(sig: str | int | signal.Signals | None = None) -> signa
         signal.signal(resolved, ROUTER._pause_handler)
     _warn_nccl_conflict(resolved)
     return resolved
+
+
+def ignore_pause_signals() -> None:
+    """Ignore the installed pause signals from now on: the run is stopping, there is nothing to pause.
+
+    While Python finalises it resets every signal that has a Python handler to the default action,
+    which for SIGUSR1 is to terminate: a pause request that arrives during the seconds the
+    interpreter needs to tear down torch would turn a clean exit (0 or 75) into a death by signal
+    (138). An ignored signal is left ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in ROUTER.installed:
+        signal.signal(sig, signal.SIG_IGN)
+
+
+_IGNORE_AT_EXIT: list[bool] = []
+
+
+def ignore_pause_signals_from_now_on() -> None:
+    """Ignore pause signals now and again at interpreter exit.
+
+    Lightning's teardown re-installs the handlers it found when the fit started (ours among them),
+    so the ignore is repeated by an ``atexit`` hook, which runs after ``trainer.fit`` has returned
+    or raised and before the interpreter resets handled signals.
+    """
+    ignore_pause_signals()
+    if not _IGNORE_AT_EXIT:
+        _IGNORE_AT_EXIT.append(True)
+        atexit.register(ignore_pause_signals)
 
 
 def install_early_signal_handlers(pause_signal: str | int | signal.Signals | None = None) -> signal.Signals | None:

@@ -23,7 +23,12 @@ from lightning_reflow.callbacks.pause import _data_order
 from lightning_reflow.callbacks.pause._keyboard import KeyListener
 from lightning_reflow.callbacks.pause._rng import capture_rng_state, restore_rng_state
 from lightning_reflow.callbacks.pause._saving import save_pause_checkpoint
-from lightning_reflow.callbacks.pause._signals import ROUTER, PreemptionHandler, install_pause_signal
+from lightning_reflow.callbacks.pause._signals import (
+    ROUTER,
+    PreemptionHandler,
+    ignore_pause_signals_from_now_on,
+    install_pause_signal,
+)
 from lightning_reflow.callbacks.pause.pause_exit import EXIT_PAUSED, PauseExit, PauseOutcome
 from lightning_reflow.utils.checkpoint.metadata import fill_run_metadata, reflow_section
 
@@ -185,6 +190,7 @@ class PauseCallback(Callback):
         self._fit_rng, self._iter_rng, self._restored = None, None, None
         self._boundary_recreate, self._preempted = False, False
         if self.enable_pause:
+            install_pause_signal(self.pause_signal)  # again: an earlier pause of this process ignored it
             ROUTER.activate(self._on_request)
 
     @override
@@ -332,6 +338,7 @@ class PauseCallback(Callback):
         self._request = None
         self._preempted = False
         self._preemption.call_previous()
+        ignore_pause_signals_from_now_on()  # a repeated request must not kill the exiting process
         raise PauseExit(outcome)
 
     def _resume_command(self, trainer: pl.Trainer, path: Path) -> str:
