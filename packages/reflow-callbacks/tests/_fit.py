@@ -10,7 +10,7 @@ import lightning.pytorch as pl
 import torch
 
 from lightning_reflow.callbacks import PauseCallback, PauseExit, PauseOutcome
-from lightning_reflow.callbacks.testing import NoisyDataModule, NoisyModel, PauseAtBatch, final_weights
+from lightning_reflow.callbacks.testing import QUIET_TRAINER, NoisyDataModule, NoisyModel, PauseAtBatch, final_weights
 
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 warnings.filterwarnings("ignore", ".*is smaller than the logging interval.*")
@@ -40,10 +40,7 @@ def fit(
         max_epochs=max_epochs,
         accelerator="cpu",
         callbacks=callbacks,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        **QUIET_TRAINER,
         deterministic=True,
         **settings,
     )

@@ -173,16 +173,13 @@ def test_sigterm_composes_with_lightning_and_handlers_are_restored(tmp_path: Pat
     import lightning.pytorch as pl
 
     from lightning_reflow.callbacks import PauseExit
-    from lightning_reflow.callbacks.testing import NoisyDataModule, NoisyModel, PauseAtBatch
+    from lightning_reflow.callbacks.testing import QUIET_TRAINER, NoisyDataModule, NoisyModel, PauseAtBatch
 
     before = signals.getsignal(signals.SIGTERM)
     trainer = pl.Trainer(
         max_epochs=1,
         accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        **QUIET_TRAINER,
         callbacks=[PauseCallback(checkpoint_dir=str(tmp_path)), PauseAtBatch(2, "sigterm")],
     )
     with pytest.raises(PauseExit) as stop:

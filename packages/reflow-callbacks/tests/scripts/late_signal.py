@@ -15,7 +15,7 @@ import warnings
 import lightning.pytorch as pl
 
 from lightning_reflow.callbacks import PauseCallback
-from lightning_reflow.callbacks.testing import NoisyDataModule, NoisyModel, PauseAtBatch
+from lightning_reflow.callbacks.testing import QUIET_TRAINER, NoisyDataModule, NoisyModel, PauseAtBatch
 
 warnings.filterwarnings("ignore")
 
@@ -37,10 +37,7 @@ if __name__ == "__main__":
     trainer = pl.Trainer(
         max_epochs=1,
         accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        **QUIET_TRAINER,
         callbacks=[PauseCallback(checkpoint_dir=sys.argv[1]), PauseAtBatch(2)],
     )
     trainer.fit(NoisyModel(), NoisyDataModule())

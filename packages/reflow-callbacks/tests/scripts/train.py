@@ -19,7 +19,7 @@ from lightning.pytorch.callbacks import Callback
 
 from lightning_reflow.callbacks import PauseCallback
 from lightning_reflow.callbacks.pause import install_early_signal_handlers
-from lightning_reflow.callbacks.testing import NoisyDataModule, NoisyModel, final_weights
+from lightning_reflow.callbacks.testing import QUIET_TRAINER, NoisyDataModule, NoisyModel, final_weights
 
 warnings.filterwarnings("ignore")
 
@@ -59,10 +59,7 @@ def main() -> None:
         max_epochs=args.epochs,
         accelerator="cpu",
         callbacks=[PauseCallback(checkpoint_dir=args.ckpt_dir), Announce(args.step_sleep, args.ckpt_dir)],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        **QUIET_TRAINER,
         deterministic=True,
         **ddp,
     )

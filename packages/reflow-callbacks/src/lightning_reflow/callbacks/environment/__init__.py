@@ -6,10 +6,9 @@ The functions import neither torch nor Lightning (the CLI calls them before buil
 
 from __future__ import annotations
 
-from typing import Any
-
 from lightning_reflow.callbacks.environment.apply_environment import apply_environment, restore_environment
 from lightning_reflow.callbacks.environment.config_lookup import checkpoint_environment, env_vars_from_config
+from lightning_reflow.utils.lazy_exports import lazy_exports
 
 __all__ = [
     "EnvironmentCallback",
@@ -20,9 +19,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "EnvironmentCallback":
-        from lightning_reflow.callbacks.environment.environment_callback import EnvironmentCallback
-
-        return EnvironmentCallback
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"EnvironmentCallback": "lightning_reflow.callbacks.environment.environment_callback"}
+)

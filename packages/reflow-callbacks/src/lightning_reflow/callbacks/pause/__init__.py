@@ -7,10 +7,9 @@ Lightning; ``PauseCallback`` is imported on first use.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lightning_reflow.callbacks.pause._signals import ignore_pause_signals, install_early_signal_handlers
 from lightning_reflow.callbacks.pause.pause_exit import EXIT_PAUSED, PauseExit, PauseOutcome
+from lightning_reflow.utils.lazy_exports import lazy_exports
 
 __all__ = [
     "EXIT_PAUSED",
@@ -22,9 +21,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "PauseCallback":
-        from lightning_reflow.callbacks.pause.pause_callback import PauseCallback
-
-        return PauseCallback
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {"PauseCallback": "lightning_reflow.callbacks.pause.pause_callback"})

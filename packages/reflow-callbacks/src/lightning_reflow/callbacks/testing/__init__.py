@@ -5,6 +5,12 @@ or torchdata's ``StatefulDataLoader``), a step-wise LR scheduler and an optional
 every source of randomness an exact resume must carry over.
 """
 
-from lightning_reflow.callbacks.testing.boring import NoisyDataModule, NoisyModel, PauseAtBatch, final_weights
+from lightning_reflow.callbacks.testing.boring import (
+    QUIET_TRAINER,
+    NoisyDataModule,
+    NoisyModel,
+    PauseAtBatch,
+    final_weights,
+)
 
-__all__ = ["NoisyDataModule", "NoisyModel", "PauseAtBatch", "final_weights"]
+__all__ = ["QUIET_TRAINER", "NoisyDataModule", "NoisyModel", "PauseAtBatch", "final_weights"]

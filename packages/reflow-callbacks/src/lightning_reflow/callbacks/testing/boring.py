@@ -13,6 +13,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
+QUIET_TRAINER: dict[str, Any] = {
+    "logger": False,
+    "enable_checkpointing": False,
+    "enable_progress_bar": False,
+    "enable_model_summary": False,
+}
+"""``Trainer`` arguments for tests: no logger, no ModelCheckpoint, no bar, no model summary."""
+
 
 class _NoisyDataset(Dataset):
     def __init__(self, x: torch.Tensor, y: torch.Tensor, noise: float) -> None:
