@@ -14,7 +14,9 @@ DEMO_CONFIG = DEMO_PROJECT / "configs" / "demo.yaml"
 
 
 # 2 epochs of 192 steps: long enough for a `reflow-launch pause` sent once training started.
-SHORT_RUN = ("--", "--trainer.max_epochs=2", "--data.init_args.num_samples=6144")
+# 384 steps; step_delay (a sleep, no effect on the weights) keeps the run going for several seconds
+# so that a pause sent once training is seen to run still finds training to pause on a loaded machine.
+SHORT_RUN = ("--", "--trainer.max_epochs=2", "--data.init_args.num_samples=6144", "--model.init_args.step_delay=0.015")
 TRAINING_STARTED = b"Epoch "
 COMPARE = """
 import sys, torch
