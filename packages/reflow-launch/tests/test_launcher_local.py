@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import time
+import uuid
 from pathlib import Path
 
 from _launching import DEMO_CONFIG, DEMO_PROJECT, SHORT_RUN, TRAINING_STARTED, launcher, same_weights
@@ -30,7 +31,8 @@ def test_build_skips_unchanged_and_rebuilds_only_the_code_layer(
     code, out, err = launcher(["build", *options])
     assert code == 0, err
     assert out.strip() == trainer_image and "building" not in err  # nothing changed: no build at all
-    (project / "reflow_demo" / "extra.py").write_text("VALUE = 1\n")
+    # content never built before on this machine (an image of a fixed change would be found again)
+    (project / "reflow_demo" / "extra.py").write_text(f"VALUE = {uuid.uuid4().hex!r}\n")
     code, out, err = launcher(["build", *options])
     assert code == 0, err
     assert out.strip() != trainer_image
