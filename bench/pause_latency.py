@@ -115,7 +115,8 @@ def main() -> None:
     print(f"goal: p95(signal->disk) <= one step + 1.1x bare save = {goal * 1e3:.1f} ms")
     for name, values in (("signal->checkpoint on disk", disk), ("signal->process exit", exit_)):
         p50, p95 = percentile(values, 50), percentile(values, 95)
-        print(f"{name:27s}: p50 {p50 * 1e3:.1f} ms  p95 {p95 * 1e3:.1f} ms  (p95 / goal {p95 / goal:.2f}x)")
+        print(f"{name:27s}: p50 {p50 * 1e3:.1f} ms  p95 {p95 * 1e3:.1f} ms")
+    print(f"p95(signal->disk) / goal: {percentile(disk, 95) / goal:.2f}x (the exit adds Python's teardown of torch)")
 
 
 if __name__ == "__main__":
