@@ -6,6 +6,7 @@ Usage: train.py CKPT_DIR OUT [--resume PATH] [--ddp] [--early-signal] [--step-sl
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from lightning_reflow.callbacks import PauseCallback
+from lightning_reflow.callbacks import PauseCallback, PauseExit
 from lightning_reflow.callbacks.pause import install_early_signal_handlers
 from lightning_reflow.callbacks.testing import QUIET_TRAINER, NoisyDataModule, NoisyModel, final_weights
 
@@ -63,7 +64,13 @@ def main() -> None:
         deterministic=True,
         **ddp,
     )
-    trainer.fit(model, data, ckpt_path=args.resume)  # a pause leaves through PauseExit: exit status 75
+    try:
+        trainer.fit(model, data, ckpt_path=args.resume)  # a pause leaves through PauseExit: exit status 75
+    except PauseExit:
+        # every rank records where it stopped (the test compares them with the checkpoint)
+        with open(os.path.join(args.ckpt_dir, f"stopped-rank{trainer.global_rank}.json"), "w") as handle:
+            json.dump({"global_step": trainer.global_step}, handle)
+        raise
     if trainer.is_global_zero:
         torch.save(final_weights(model), args.out)
     sys.exit(0)
