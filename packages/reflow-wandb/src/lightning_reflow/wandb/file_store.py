@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from lightning_reflow.utils.files import atomic_write_text
 from lightning_reflow.wandb.artifact_ref import ArtifactRef
 from lightning_reflow.wandb.artifact_store import ArtifactNotFoundError, ArtifactStoreError, ArtifactVersion
 
@@ -127,10 +128,7 @@ class FileArtifactStore:
 
     @staticmethod
     def _write_index(folder: Path, index: dict[str, Any]) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".index-", dir=folder)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(index, handle, indent=1, sort_keys=True)
-        os.replace(tmp, folder / _INDEX)
+        atomic_write_text(folder / _INDEX, json.dumps(index, indent=1, sort_keys=True))
 
     @staticmethod
     @contextmanager

@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lightning_reflow.utils.files import atomic_write_text
+
 EXIT_PAUSED = 75
 """Exit status of a process that paused with a checkpoint (``EX_TEMPFAIL``: try again later).
 
@@ -55,10 +57,7 @@ class PauseOutcome:
         if os.environ.get(OUTCOME_FILE_ENV):
             targets.append(Path(os.environ[OUTCOME_FILE_ENV]))
         for target in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(text)
-            os.replace(tmp, target)
+            atomic_write_text(target, text)
 
 
 class PauseExit(SystemExit):
